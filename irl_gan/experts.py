@@ -1,0 +1,222 @@
+"""Training the expert agents that demonstrations are recorded from.
+
+``train_expert`` follows the task's recipe (``envs/TASK.yaml``), checkpoints as it goes so a
+killed run resumes, then evaluates the expert and a random policy over >= 50 episodes and
+writes the agent directory: ``model.zip``, ``obs_norm.npz`` (if normalised) and ``card.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from tqdm.auto import tqdm
+
+from irl_gan import __version__
+from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
+from irl_gan.io import atomic_path, atomic_write_text
+from irl_gan.rollout import random_policy, rollout
+from irl_gan.tasks import Scores, TaskSpec, write_scores
+
+EVAL_EPISODES = 50
+CHECKPOINT_DIR = "checkpoints"
+# The evaluation seeds are far from any training seed.
+EVAL_SEED = 1_000_000
+
+
+def _activation(name: str):
+    import torch.nn as nn
+
+    table = {"relu": nn.ReLU, "tanh": nn.Tanh, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU}
+    if name not in table:
+        raise ValueError(f"unknown activation_fn {name!r}; use one of {sorted(table)}")
+    return table[name]
+
+
+def policy_kwargs(recipe) -> dict:
+    kwargs = dict(recipe.policy_kwargs)
+    if "activation_fn" in kwargs:
+        kwargs["activation_fn"] = _activation(kwargs["activation_fn"])
+    return kwargs
+
+
+class _Progress:
+    """An SB3 callback: a tqdm bar over env steps and periodic atomic checkpoints."""
+
+    def __new__(cls, total: int, done: int, every: int, save, enabled: bool):
+        from stable_baselines3.common.callbacks import BaseCallback
+
+        class Callback(BaseCallback):
+            def _on_training_start(self) -> None:
+                self.bar = tqdm(total=total, initial=done, desc="env steps", unit="step", disable=not enabled, smoothing=0.05)
+                self.next_save = (self.num_timesteps // every + 1) * every
+
+            def _on_step(self) -> bool:
+                self.bar.update(self.num_timesteps - self.bar.n)
+                infos = self.locals.get("infos") or []
+                rets = [i["episode"]["r"] for i in infos if "episode" in i]
+                if rets:
+                    self.bar.set_postfix(ret=f"{rets[-1]:.0f}")
+                if self.num_timesteps >= self.next_save:
+                    save(self.model)
+                    self.next_save += every
+                return True
+
+            def _on_training_end(self) -> None:
+                self.bar.close()
+
+        return Callback()
+
+
+def _make_model(spec: TaskSpec, venv, tb_dir: Path):
+    from stable_baselines3 import PPO, SAC
+
+    cls = {"ppo": PPO, "sac": SAC}[spec.expert.algo]
+    return cls(
+        "MlpPolicy",
+        venv,
+        seed=spec.expert.seed,
+        device="cpu",
+        tensorboard_log=str(tb_dir),
+        policy_kwargs=policy_kwargs(spec.expert),
+        verbose=0,
+        **spec.expert.hyperparameters,
+    )
+
+
+def _obs_norm(venv) -> ObsNorm | None:
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    if not isinstance(venv, VecNormalize):
+        return None
+    rms = venv.obs_rms
+    return ObsNorm(rms.mean.copy(), rms.var.copy(), float(venv.clip_obs), float(venv.epsilon))
+
+
+def train_expert(
+    spec: TaskSpec,
+    out_dir: Path,
+    resume: bool = False,
+    timesteps: int | None = None,
+    checkpoint_every: int = 50_000,
+    eval_episodes: int = EVAL_EPISODES,
+    progress: bool = True,
+) -> dict:
+    """Train ``spec``'s expert into ``out_dir`` and return its card."""
+    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    recipe = spec.expert
+    total = int(timesteps if timesteps is not None else recipe.timesteps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = out_dir / CHECKPOINT_DIR
+    ckpt_model, ckpt_norm, ckpt_state = ckpt_dir / "model.zip", ckpt_dir / "vecnormalize.pkl", ckpt_dir / "state.json"
+
+    venv = make_vec_env(lambda: spec.make_env(), n_envs=recipe.n_envs, seed=recipe.seed)
+    gamma = recipe.hyperparameters.get("gamma", 0.99)
+    elapsed_before = 0.0
+    if resume and ckpt_model.exists():
+        if recipe.normalize:
+            venv = VecNormalize.load(str(ckpt_norm), venv)
+        cls = {"ppo": PPO, "sac": SAC}[recipe.algo]
+        model = cls.load(ckpt_model, env=venv, device="cpu")
+        if recipe.algo == "sac" and (ckpt_dir / "replay.pkl").exists():
+            model.load_replay_buffer(ckpt_dir / "replay.pkl")
+        elapsed_before = json.loads(ckpt_state.read_text())["wall_seconds"]
+    else:
+        if recipe.normalize:
+            venv = VecNormalize(venv, gamma=gamma)
+        model = _make_model(spec, venv, out_dir / "tb")
+    done = model.num_timesteps
+    start = time.time()
+
+    def save_checkpoint(m) -> None:
+        ckpt_dir.mkdir(exist_ok=True)
+        with atomic_path(ckpt_model) as tmp:
+            m.save(tmp)
+        if recipe.algo == "sac":
+            with atomic_path(ckpt_dir / "replay.pkl") as tmp:
+                m.save_replay_buffer(tmp)
+        if recipe.normalize:
+            with atomic_path(ckpt_norm) as tmp:
+                m.get_vec_normalize_env().save(str(tmp))
+        atomic_write_text(
+            ckpt_state, json.dumps({"timesteps": m.num_timesteps, "wall_seconds": elapsed_before + time.time() - start})
+        )
+
+    if total > done:
+        callback = _Progress(total, done, checkpoint_every, save_checkpoint, progress)
+        model.learn(total_timesteps=total - done, callback=callback, reset_num_timesteps=False, tb_log_name="expert")
+        save_checkpoint(model)
+    wall = elapsed_before + time.time() - start
+
+    with atomic_path(out_dir / MODEL_FILE) as tmp:
+        model.save(tmp)
+    obs_norm = _obs_norm(model.get_vec_normalize_env() or venv)
+    if obs_norm is not None:
+        obs_norm.save(out_dir / OBS_NORM_FILE)
+    venv.close()
+
+    card = evaluate_expert(spec, SB3Policy(model, obs_norm), eval_episodes, progress)
+    card.update(
+        {
+            "task": spec.task,
+            "env_id": spec.env_id,
+            "recipe": dataclasses.asdict(recipe),
+            "trained_timesteps": int(model.num_timesteps),
+            "wall_seconds": round(wall, 1),
+            "reference": spec.reference or None,
+            "versions": _versions(),
+        }
+    )
+    atomic_write_text(out_dir / CARD_FILE, yaml.safe_dump(card, sort_keys=False))
+    write_scores(spec, Scores(random=card["random"]["mean"], expert=card["deterministic"]["mean"], episodes=eval_episodes))
+    return card
+
+
+def _stats(episodes) -> dict:
+    rets = np.array([e.ret for e in episodes])
+    return {
+        "mean": round(float(rets.mean()), 2),
+        "std": round(float(rets.std()), 2),
+        "episodes": len(rets),
+        "length_mean": round(float(np.mean([e.length for e in episodes])), 1),
+    }
+
+
+def evaluate_expert(spec: TaskSpec, policy: SB3Policy, episodes: int, progress: bool) -> dict:
+    """Return mean +- std of the expert (deterministic and stochastic) and of a random policy."""
+    env = spec.make_env()
+    try:
+        out = {}
+        for mode, det in (("deterministic", True), ("stochastic", False)):
+            policy.deterministic = det
+            out[mode] = _stats(rollout(env, policy, episodes, EVAL_SEED, progress, desc=f"eval {mode}"))
+        policy.deterministic = True
+        out["random"] = _stats(rollout(env, random_policy(env), episodes, EVAL_SEED, progress, desc="eval random"))
+    finally:
+        env.close()
+    out["eval_seed"] = EVAL_SEED
+    return out
+
+
+def _versions() -> dict:
+    import gymnasium
+    import mujoco
+    import stable_baselines3
+    import torch
+
+    return {
+        "irl_gan": __version__,
+        "python": platform.python_version(),
+        "torch": str(torch.__version__),
+        "gymnasium": gymnasium.__version__,
+        "mujoco": mujoco.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+    }
