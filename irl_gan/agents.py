@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -91,6 +93,9 @@ def load_policy(spec: str | Path, deterministic: bool = True) -> Policy:
     path = Path(text)
     if not path.exists() and _CALLABLE.match(text):
         module_name, func_name = text.split(":")
+        # Like `python -m`, find the user's controller modules in the working directory.
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

@@ -66,6 +66,191 @@ def expert_train(task, out, timesteps, resume, eval_episodes, no_progress) -> No
     )
 
 
+# ---------------------------------------------------------------------------- recording
+
+
+def _agent_card(policy, agent: str) -> dict:
+    card = getattr(policy, "card", None)
+    if card is not None:
+        return {**card, "path": agent}
+    kind = "callable" if getattr(policy, "model", None) is None else "checkpoint"
+    return {kind: agent}
+
+
+@cli.command()
+@click.argument("task")
+@click.option("--agent", required=True, help="Agent directory, SB3 .zip checkpoint, or module:function (obs -> action).")
+@click.option("--episodes", type=click.IntRange(min=1), required=True, help="Number of episodes to record.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output dataset (.h5).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Episode i is reset with seed SEED + i.")
+@click.option("--deterministic", is_flag=True, help="Act with the policy's mean action instead of sampling.")
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def record(task, agent, episodes, out, seed, deterministic, force, no_progress) -> None:
+    """Roll AGENT out on TASK and write a demonstration dataset.
+
+    The dataset records the env id and spaces, the agent's card, each episode's return,
+    length, seed and whether it ended by termination or truncation, and the task's
+    normalisation scores. It is written atomically: an interrupted recording leaves no file.
+    """
+    from irl_gan.agents import check_policy_space, load_policy
+    from irl_gan.data import SUFFIXES, make_meta, save_demos
+    from irl_gan.rollout import rollout
+    from irl_gan.tasks import load_spec
+
+    if out.suffix not in SUFFIXES:
+        raise UserError(f"--out {out} must end in .h5 or .hdf5")
+    if out.exists() and not force:
+        raise UserError(f"{out} already exists; pass --force to overwrite it")
+    spec = load_spec(task)
+    policy = load_policy(agent, deterministic=deterministic)
+    env = spec.make_env()
+    try:
+        check_policy_space(policy, env, agent)
+        episodes_ = rollout(env, policy, episodes, seed, progress=not no_progress, desc=f"record {spec.task}")
+        meta = make_meta(spec, env, _agent_card(policy, agent), deterministic, source="irl-gan record")
+    finally:
+        env.close()
+    save_demos(out, episodes_, meta)
+    _print_summary(_load_checked(out, None))
+
+
+# ---------------------------------------------------------------------------- datasets
+
+
+@cli.group()
+def demos() -> None:
+    """Inspect, import and export demonstration datasets."""
+
+
+def _load_checked(path: Path, task: str | None):
+    """Validate a dataset, and check it against ``task`` or, if known, the task it names."""
+    from irl_gan.data import load_demos, read_meta
+    from irl_gan.tasks import available_tasks, load_spec
+
+    name = task or read_meta(path).get("task")
+    spec = load_spec(name) if task is not None or name in available_tasks() else None
+    return load_demos(path, spec)
+
+
+def _print_summary(demos_) -> None:
+    s = demos_.summary()
+    mode = {True: "deterministic", False: "stochastic", None: "unknown"}[s["deterministic"]]
+    lines = [
+        f"{s['path']}: {s['task']} ({s['env_id']})",
+        f"  episodes     {s['episodes']}  ({s['terminated']} terminated, {s['truncated']} truncated)",
+        f"  steps        {s['steps']}  (mean length {s['length_mean']:.1f})",
+        f"  return       {s['return_mean']:.2f} +- {s['return_std']:.2f}",
+    ]
+    if "normalised_mean" in s:
+        sc = demos_.meta["scores"]
+        lines.append(
+            f"  normalised   {s['normalised_mean']:.3f} +- {s['normalised_std']:.3f}  (random {sc['random']:.1f}, expert {sc['expert']:.1f})"
+        )
+    else:
+        lines.append("  normalised   n/a (no normalisation scores for this task yet)")
+    agent = demos_.meta.get("agent") or {}
+    lines.append(f"  agent        {agent.get('path') or agent.get('callable') or agent.get('checkpoint') or 'unknown'} ({mode} actions)")
+    click.echo("\n".join(lines))
+
+
+@demos.command("info")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--task", default=None, help="Also check the dataset against this task [default: the task it names].")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def demos_info(path, task, as_json) -> None:
+    """Validate the dataset at PATH and summarise it: episodes, steps, return, normalised score."""
+    demos_ = _load_checked(path, task)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(demos_.summary(), indent=2))
+    else:
+        _print_summary(demos_)
+
+
+@demos.command("import")
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--task", required=True, help="The task the demonstrations were recorded on.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output dataset (.h5).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["auto", "sb3-npz", "imitation"]), default="auto", show_default=True,
+    help="sb3-npz: obs/actions/rewards/episode_starts .npz; imitation: a saved trajectories directory or .npz.",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+def demos_import(src, task, out, fmt, force) -> None:
+    """Convert demonstrations in another format (SB3 .npz, imitation) to an irl_gan dataset."""
+    from irl_gan.convert import import_episodes
+    from irl_gan.data import SUFFIXES, make_meta, save_demos
+    from irl_gan.tasks import load_spec
+
+    if out.suffix not in SUFFIXES:
+        raise UserError(f"--out {out} must end in .h5 or .hdf5")
+    if out.exists() and not force:
+        raise UserError(f"{out} already exists; pass --force to overwrite it")
+    spec = load_spec(task)
+    episodes, notes, fmt = import_episodes(src, fmt, spec.horizon)
+    env = spec.make_env()
+    try:
+        meta = make_meta(spec, env, agent=None, deterministic=None, source=f"irl-gan demos import ({fmt}) from {src}")
+    finally:
+        env.close()
+    meta["import_notes"] = notes
+    # Validate before the file takes its final name, so a bad import leaves nothing behind.
+    tmp = out.with_name(f".{out.name}.import.h5")
+    save_demos(tmp, episodes, meta)
+    try:
+        _load_checked(tmp, task)
+    except UserError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(str(exc).replace(str(tmp), str(src))) from None
+    tmp.replace(out)
+    _print_summary(_load_checked(out, task))
+    for note in notes:
+        click.echo(f"  note: {note}")
+
+
+@demos.command("export-minari")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--id", "dataset_id", required=True, help="Minari dataset id, e.g. irl_gan/hopper/expert-v0.")
+@click.option("--data-path", type=click.Path(path_type=Path), default=None, help="Minari datasets root [default: $MINARI_DATASETS_PATH or ~/.minari/datasets].")
+def demos_export_minari(path, dataset_id, data_path) -> None:
+    """Export the dataset at PATH to Minari, so that minari.load_dataset(ID) reads it."""
+    from irl_gan.convert import export_minari
+
+    where = export_minari(_load_checked(path, None), dataset_id, data_path)
+    click.echo(f"exported {path} to Minari dataset '{dataset_id}' at {where}")
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+@cli.command("eval-policy")
+@click.argument("agent")
+@click.option("--task", required=True, help="Task to evaluate on.")
+@click.option("--episodes", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Episode i is reset with seed SEED + i.")
+@click.option("--stochastic", is_flag=True, help="Sample actions instead of taking the mean action.")
+@click.option("--video", type=click.Path(path_type=Path), default=None, help="Render the first episode(s) headless to this .mp4.")
+@click.option("--video-episodes", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, no_progress) -> None:
+    """Evaluate AGENT on TASK: return mean +- std and the normalised score."""
+    from irl_gan.agents import load_policy
+    from irl_gan.evaluation import evaluate_policy
+    from irl_gan.tasks import load_spec
+
+    spec = load_spec(task)
+    policy = load_policy(agent, deterministic=not stochastic)
+    r = evaluate_policy(spec, policy, episodes, seed, video, video_episodes, progress=not no_progress)
+    line = f"{spec.task}: return {r['mean']:.2f} +- {r['std']:.2f} over {r['episodes']} episodes (mean length {r['length_mean']:.0f})"
+    if "normalised_mean" in r:
+        line += f"; normalised {r['normalised_mean']:.3f} +- {r['normalised_std']:.3f}"
+    click.echo(line)
+    if video:
+        click.echo(f"video: {r['video']} ({r['video_frames']} frames)")
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

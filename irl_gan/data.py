@@ -301,14 +301,24 @@ def _check_task(meta: dict, spec, check: _Check) -> None:
         env.close()
 
 
-def load_demos(path: str | Path, task=None) -> Demonstrations:
-    """Read and validate a dataset; with ``task`` (a TaskSpec) also check it belongs to that task.
+def read_meta(path: str | Path) -> dict:
+    """A dataset's metadata, after the same file checks as ``load_demos`` (data not read)."""
+    import h5py
 
-    Every problem is a one-line ``UserError`` naming the file: missing, wrong type, truncated,
-    empty, inconsistent lengths, wrong shapes, non-finite values, actions out of bounds.
-    """
     path = Path(path)
     check = _Check(path)
+    _check_file(path, check)
+    try:
+        with h5py.File(path, "r") as f:
+            check(f.attrs.get("format") == FORMAT, f"not an {FORMAT} dataset (no '{FORMAT}' format tag)")
+            return json.loads(f.attrs["meta"])
+    except OSError:
+        raise UserError(f"{path}: not a readable HDF5 file (truncated or corrupt); record or import it again") from None
+    except (KeyError, ValueError, TypeError):
+        raise UserError(f"{path}: metadata is missing or not valid JSON") from None
+
+
+def _check_file(path: Path, check: _Check) -> None:
     check(path.exists(), "no such file")
     check(path.is_file(), "is a directory, not a dataset file")
     check(
@@ -316,10 +326,26 @@ def load_demos(path: str | Path, task=None) -> Demonstrations:
         f"wrong file type '{path.suffix or '(none)'}': expected an irl_gan .h5 dataset "
         "(convert other formats with `irl-gan demos import`)",
     )
+
+
+def load_demos(path: str | Path, task=None) -> Demonstrations:
+    """Read and validate a dataset; with ``task`` (a TaskSpec) also check it belongs to that task.
+
+    The dataset's own normalisation scores are kept; without any, ``task``'s are used.
+
+    Every problem is a one-line ``UserError`` naming the file: missing, wrong type, truncated,
+    empty, inconsistent lengths, wrong shapes, non-finite values, actions out of bounds.
+    """
+    path = Path(path)
+    check = _Check(path)
+    _check_file(path, check)
     meta, a = _read_arrays(path, check)
     _validate(meta, a, check)
     if task is not None:
         _check_task(meta, task, check)
+        if not meta.get("scores") and task.scores is not None:
+            # Recorded before the task's scores were measured: normalise with today's.
+            meta = {**meta, "scores": dataclasses.asdict(task.scores)}
     lengths = a["episode_lengths"]
     act_ends = np.cumsum(lengths)
     obs_ends = np.cumsum(lengths + 1)

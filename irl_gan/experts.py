@@ -13,12 +13,12 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import yaml
 from tqdm.auto import tqdm
 
 from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
+from irl_gan.evaluation import return_stats
 from irl_gan.io import atomic_path, atomic_write_text
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import Scores, TaskSpec, write_scores
@@ -180,16 +180,6 @@ def train_expert(
     return card
 
 
-def _stats(episodes) -> dict:
-    rets = np.array([e.ret for e in episodes])
-    return {
-        "mean": round(float(rets.mean()), 2),
-        "std": round(float(rets.std()), 2),
-        "episodes": len(rets),
-        "length_mean": round(float(np.mean([e.length for e in episodes])), 1),
-    }
-
-
 def evaluate_expert(spec: TaskSpec, policy: SB3Policy, episodes: int, progress: bool) -> dict:
     """Return mean +- std of the expert (deterministic and stochastic) and of a random policy."""
     env = spec.make_env()
@@ -197,9 +187,9 @@ def evaluate_expert(spec: TaskSpec, policy: SB3Policy, episodes: int, progress: 
         out = {}
         for mode, det in (("deterministic", True), ("stochastic", False)):
             policy.deterministic = det
-            out[mode] = _stats(rollout(env, policy, episodes, EVAL_SEED, progress, desc=f"eval {mode}"))
+            out[mode] = return_stats(rollout(env, policy, episodes, EVAL_SEED, progress, desc=f"eval {mode}"))
         policy.deterministic = True
-        out["random"] = _stats(rollout(env, random_policy(env), episodes, EVAL_SEED, progress, desc="eval random"))
+        out["random"] = return_stats(rollout(env, random_policy(env), episodes, EVAL_SEED, progress, desc="eval random"))
     finally:
         env.close()
     out["eval_seed"] = EVAL_SEED

@@ -1,0 +1,94 @@
+"""Evaluating a policy on its task: true return, normalised score, and an optional video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from irl_gan.data import Episode
+from irl_gan.errors import UserError
+from irl_gan.rollout import rollout
+from irl_gan.tasks import TaskSpec
+
+
+def return_stats(episodes: list[Episode]) -> dict:
+    """Mean and std of true return and mean length over ``episodes``."""
+    rets = np.array([e.ret for e in episodes])
+    return {
+        "mean": round(float(rets.mean()), 2),
+        "std": round(float(rets.std()), 2),
+        "episodes": len(rets),
+        "length_mean": round(float(np.mean([e.length for e in episodes])), 1),
+    }
+
+
+class VideoWriter:
+    """Frames to an .mp4 (H.264 through the ffmpeg that ships inside imageio-ffmpeg)."""
+
+    def __init__(self, path: Path, fps: int):
+        import imageio.v2 as imageio
+
+        if path.suffix.lower() not in (".mp4", ".gif"):
+            raise UserError(f"--video {path}: use an .mp4 or .gif file name")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.writer = imageio.get_writer(path, fps=fps, macro_block_size=1) if path.suffix.lower() == ".mp4" else imageio.get_writer(path, duration=1000 / fps)
+        self.frames = 0
+
+    def __call__(self, frame: np.ndarray) -> None:
+        self.writer.append_data(frame)
+        self.frames += 1
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def _check_rendering(env, spec: TaskSpec, seed: int) -> None:
+    """Render one frame before any file is opened, so a missing GL backend is one clear line."""
+    try:
+        env.reset(seed=seed)
+        env.render()
+    except Exception as exc:  # a GL backend or renderer package missing; any of several types
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = "; set MUJOCO_GL=egl (or osmesa) with an EGL/OSMesa library installed" if "mujoco" in type(env.unwrapped).__module__ else ""
+        raise UserError(f"cannot render {spec.env_id} headless: {reason}{hint}") from None
+
+
+def evaluate_policy(
+    spec: TaskSpec,
+    policy,
+    episodes: int,
+    seed: int = 0,
+    video: Path | None = None,
+    video_episodes: int = 1,
+    progress: bool = True,
+) -> dict:
+    """True return over ``episodes`` episodes, normalised by the task's scores where measured.
+
+    With ``video``, the first ``video_episodes`` episodes are rendered headless to that file.
+    """
+    from irl_gan.agents import check_policy_space
+
+    env = spec.make_env(render_mode="rgb_array" if video else None)
+    check_policy_space(policy, env, str(getattr(policy, "card", None) or "agent"))
+    writer = None
+    try:
+        if video:
+            _check_rendering(env, spec, seed)
+            writer = VideoWriter(Path(video), int(env.metadata.get("render_fps", 30)))
+        eps = rollout(env, policy, episodes, seed, progress, desc="eval", on_frame=writer, frame_episodes=video_episodes)
+    finally:
+        if writer is not None:
+            writer.close()
+        env.close()
+    out = return_stats(eps)
+    if spec.scores is not None:
+        norm = np.array([spec.scores.normalise(e.ret) for e in eps])
+        out["normalised_mean"] = round(float(norm.mean()), 4)
+        out["normalised_std"] = round(float(norm.std()), 4)
+        out["scores"] = {"random": spec.scores.random, "expert": spec.scores.expert}
+    if writer is not None:
+        out["video"] = str(writer.path)
+        out["video_frames"] = writer.frames
+    return out

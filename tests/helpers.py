@@ -1,0 +1,18 @@
+"""Small real datasets for the tests, recorded on Pendulum-v1 with plain controllers."""
+
+from pathlib import Path
+
+from irl_gan.data import make_meta, save_demos
+from irl_gan.rollout import rollout
+from irl_gan.tasks import load_spec
+
+
+def record_pendulum(path: Path, episodes: int = 3, controller=None, seed: int = 0) -> Path:
+    import controllers
+
+    spec = load_spec("pendulum")
+    env = spec.make_env()
+    eps = rollout(env, controller or controllers.pendulum_swing_up, episodes, seed, progress=False)
+    meta = make_meta(spec, env, {"callable": "controllers:pendulum_swing_up"}, True, "tests")
+    env.close()
+    return save_demos(path, eps, meta)

@@ -1,0 +1,43 @@
+"""Task specs: every shipped spec is valid data that makes its env."""
+
+import pytest
+
+from irl_gan.errors import UserError
+from irl_gan.tasks import available_tasks, load_spec
+
+REQUIRED = {"pendulum", "invertedpendulum", "inverteddoublependulum", "reacher", "swimmer", "hopper", "halfcheetah", "walker2d", "ant"}
+
+
+def test_every_required_task_has_a_spec():
+    assert REQUIRED <= set(available_tasks())
+
+
+@pytest.mark.parametrize("task", sorted(REQUIRED))
+def test_spec_makes_its_env_with_the_spec_horizon(task):
+    spec = load_spec(task)
+    assert spec.env_id.endswith("-v5") or spec.env_id == "Pendulum-v1"
+    env = spec.make_env()
+    assert env.spec.max_episode_steps == spec.horizon
+    env.close()
+
+
+def test_unknown_keys_in_a_spec_are_refused(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("task: x\nenv_id: Pendulum-v1\nhorizon: 200\nexpert: {algo: sac, timesteps: 10, seed: 0}\nhorizn: 3\n")
+    with pytest.raises(UserError, match="unknown keys \\['horizn'\\]"):
+        load_spec(str(path))
+
+
+@pytest.mark.parametrize(
+    "expert, message",
+    [
+        ("{algo: dqn, timesteps: 10, seed: 0}", "expert.algo must be one of"),
+        ("{algo: sac, timesteps: -5, seed: 0}", "expert.timesteps must be a non-negative integer"),
+        ("{algo: sac, timesteps: 10, seed: 0, learning_rate: 3}", "unknown expert recipe keys"),
+    ],
+)
+def test_bad_recipes_are_refused_with_the_reason(tmp_path, expert, message):
+    path = tmp_path / "x.yaml"
+    path.write_text(f"task: x\nenv_id: Pendulum-v1\nhorizon: 200\nexpert: {expert}\n")
+    with pytest.raises(UserError, match=message):
+        load_spec(str(path))
