@@ -242,7 +242,7 @@ def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, 
 
     spec = load_spec(task)
     policy = load_policy(agent, deterministic=not stochastic)
-    r = evaluate_policy(spec, policy, episodes, seed, video, video_episodes, progress=not no_progress)
+    r = evaluate_policy(spec, policy, episodes, seed, video, video_episodes, progress=not no_progress, agent_name=agent)
     line = f"{spec.task}: return {r['mean']:.2f} +- {r['std']:.2f} over {r['episodes']} episodes (mean length {r['length_mean']:.0f})"
     if "normalised_mean" in r:
         line += f"; normalised {r['normalised_mean']:.3f} +- {r['normalised_std']:.3f}"

@@ -63,6 +63,7 @@ def evaluate_policy(
     video: Path | None = None,
     video_episodes: int = 1,
     progress: bool = True,
+    agent_name: str = "agent",
 ) -> dict:
     """True return over ``episodes`` episodes, normalised by the task's scores where measured.
 
@@ -71,7 +72,7 @@ def evaluate_policy(
     from irl_gan.agents import check_policy_space
 
     env = spec.make_env(render_mode="rgb_array" if video else None)
-    check_policy_space(policy, env, str(getattr(policy, "card", None) or "agent"))
+    check_policy_space(policy, env, agent_name)
     writer = None
     try:
         if video:

@@ -51,6 +51,11 @@ def test_agent_for_another_task_is_refused(tmp_path, tiny_task, cli):
     assert cli("expert", "train", "tiny", "--timesteps", 256, "--eval-episodes", 1, "--out", out, "--no-progress")[0] == 0
     code, _, err = cli("record", "reacher", "--agent", out, "--episodes", 1, "--out", tmp_path / "d.h5")
     assert code == 2 and "pass the agent trained for this task" in err
+    # Spaces that happen to match are not enough: the card names the env the agent knows.
+    card = yaml.safe_load((out / "card.yaml").read_text())
+    (out / "card.yaml").write_text(yaml.safe_dump({**card, "env_id": "InvertedDoublePendulum-v5"}))
+    code, _, err = cli("eval-policy", out, "--task", "tiny", "--episodes", 1)
+    assert code == 2 and "was trained on InvertedDoublePendulum-v5, not InvertedPendulum-v5" in err
 
 
 def test_video_is_rendered_headless(tmp_path, cli):

@@ -1,0 +1,42 @@
+"""The shipped-experts table of the README, generated from the agents' cards.
+
+    python benchmarks/experts_table.py > benchmarks/results/experts.md
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def row(card: dict) -> str:
+    det, rnd, ref = card["deterministic"], card["random"], card.get("reference") or {}
+    ref_ret = ref.get("return")
+    if ref_ret is None:
+        verdict = "n/a"
+    else:
+        gap = det["mean"] - ref_ret
+        verdict = "meets" if gap >= 0 else f"short by {-gap:.1f} ({-gap / abs(ref_ret) * 100:.0f}%)"
+    recipe = card["recipe"]
+    return (
+        f"| {card['env_id']} | {recipe['algo'].upper()} | {card['trained_timesteps']:,} | {card['wall_seconds'] / 60:.0f} min "
+        f"| {det['mean']:.1f} ± {det['std']:.1f} | {card['stochastic']['mean']:.1f} | {rnd['mean']:.1f} "
+        f"| {ref_ret if ref_ret is not None else '—'} | {verdict} |"
+    )
+
+
+def main() -> None:
+    cards = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "agents").glob("*/card.yaml"))]
+    print("| task | algo | env steps | wall (1 thread) | return (deterministic, 50 ep) | stochastic | random | reference | vs reference |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for card in cards:
+        print(row(card))
+    print()
+    print("References: " + "; ".join(f"{c['env_id']}: {c['reference']['source']}" for c in cards if c.get("reference")))
+
+
+if __name__ == "__main__":
+    main()
