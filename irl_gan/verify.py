@@ -110,3 +110,94 @@ def check_identities(cost: CostNet, demo: Segments, gen: Segments, demo_log_pi: 
         float(abs(l_gen - maxent) / max(1.0, abs(float(maxent)))),
     )
     return [one, two, three]
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """One verification case: where the batch came from, its shape, and the identities."""
+
+    label: str
+    k: int
+    segments: int
+    max_abs_log_q: float
+    identities: list[Identity]
+
+
+def _equal_halves(demo: Segments, gen: Segments, demo_lp: Tensor, gen_lp: Tensor, n_max: int, rng):
+    n = min(len(demo), len(gen), n_max)
+    di = torch.as_tensor(rng.choice(len(demo), n, replace=False))
+    gi = torch.as_tensor(rng.choice(len(gen), n, replace=False))
+    return demo.index(di), gen.index(gi), demo_lp[di], gen_lp[gi]
+
+
+def verify_random(ks=(1, 10, 100), scales=(1.0, 100.0), seed: int = 0) -> list[Report]:
+    """The identities for random cost networks on random segments and log-densities."""
+    import numpy as np
+
+    from irl_gan.cost import CostConfig
+    from irl_gan.data import Episode
+    from irl_gan.segments import make_segments
+
+    rng = np.random.default_rng(seed)
+    reports = []
+    for k in ks:
+        for scale in scales:
+            torch.manual_seed(int(rng.integers(2**31)))
+            eps = lambda term: [  # noqa: E731
+                Episode(rng.normal(size=(k * 3 + 1, 5)), rng.uniform(-1, 1, (k * 3, 2)), rng.normal(size=k * 3), term, not term)
+                for _ in range(8)
+            ]
+            demo, gen = make_segments(eps(False), k, torch.float64), make_segments(eps(True), k, torch.float64)
+            lp_demo = torch.as_tensor(rng.normal(size=tuple(demo.policy_step.shape)) - 1.0) * scale
+            lp_gen = torch.as_tensor(rng.normal(size=tuple(gen.policy_step.shape))) * scale
+            demo, gen, lp_demo, lp_gen = _equal_halves(demo, gen, lp_demo, lp_gen, 64, rng)
+            cost = CostNet(CostConfig(6, 2, hidden=(32, 32)))
+            ids = check_identities(cost, demo, gen, lp_demo, lp_gen)
+            reports.append(Report(f"random, |log pi| scale {scale:g}", k, len(demo), float(demo.log_q(lp_demo).abs().max()), ids))
+    return reports
+
+
+def verify_demos(demos, spec, ks, seed: int = 0, max_segments: int = 256) -> list[Report]:
+    """The identities on a real demo batch against a fresh PPO policy's own rollouts.
+
+    The fresh policy is the generator: ``log q`` of the demo actions and of its own actions
+    is evaluated under it, and a fresh cost network (normalised on the demos) is the energy.
+    """
+    import numpy as np
+    from stable_baselines3 import PPO
+
+    from irl_gan.cost import CostConfig
+    from irl_gan.generator import PolicyDensity
+    from irl_gan.rollout import rollout
+    from irl_gan.segments import make_segments
+
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    env = spec.make_env()
+    try:
+        model = PPO("MlpPolicy", env, seed=seed, device="cpu")
+        density = PolicyDensity(model)
+
+        def policy(obs):
+            return model.predict(obs, deterministic=False)[0]
+
+        n_eps = min(len(demos.episodes), 10)
+        gen_eps = rollout(env, policy, n_eps, seed=seed + 10_000, progress=False)
+    finally:
+        env.close()
+    demo_eps = list(demos.episodes[:n_eps])
+    obs_dim, act_dim = demo_eps[0].observations.shape[1] + 1, demo_eps[0].actions.shape[1]
+    reports = []
+    for k in ks:
+        k = spec.horizon if k == "full" else int(k)
+        demo, gen = make_segments(demo_eps, k, torch.float64), make_segments(gen_eps, k, torch.float64)
+        # log π per step, 0 on absorbing steps (the policy does not act there)
+        lp_demo = density.log_prob(demo.obs[..., :-1], demo.acts) * demo.policy_step
+        lp_gen = density.log_prob(gen.obs[..., :-1], gen.acts) * gen.policy_step
+        demo, gen, lp_demo, lp_gen = _equal_halves(demo, gen, lp_demo, lp_gen, max_segments, rng)
+        cost = CostNet(CostConfig(obs_dim, act_dim))
+        cost.update_normalisation(demo.obs.reshape(-1, obs_dim).float(), demo.acts.reshape(-1, act_dim).float())
+        ids = check_identities(cost, demo, gen, lp_demo, lp_gen)
+        label = f"{demos.path.name} vs fresh PPO on {spec.env_id}"
+        reports.append(Report(label, k, len(demo), float(demo.log_q(lp_demo).abs().max()), ids))
+    return reports

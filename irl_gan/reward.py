@@ -1,0 +1,79 @@
+"""A trained cost, loaded back as a reward: a function, and a gymnasium wrapper.
+
+The reward is ``-c``. With ``transfer=True`` and a shaped cost it is ``-g``, the part of AIRL's
+cost that carries over to new dynamics. Observations get the absorbing flag that the cost was
+trained with (``segments.augment``). Termination leads into the absorbing state. The wrapper
+adds, at a termination, the discounted worth of staying there forever,
+``γ/(1-γ) · r(s_abs)``, so that a learned reward cannot be gamed by ending episodes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from irl_gan.cost import CostNet
+from irl_gan.segments import augment
+
+
+class LearnedReward:
+    """``r(s, a, s', terminated)`` from a cost network, on numpy arrays with any batch axes."""
+
+    def __init__(self, cost: CostNet, transfer: bool = True):
+        self.cost = cost.eval()
+        self.transfer = transfer
+        self.gamma = cost.config.gamma
+
+    @classmethod
+    def load(cls, path: str | Path, transfer: bool = True) -> "LearnedReward":
+        return cls(CostNet.load(path), transfer)
+
+    @torch.no_grad()
+    def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
+        obs, acts, next_obs = (np.asarray(x, dtype=np.float64) for x in (obs, acts, next_obs))
+        term = np.asarray(terminated, dtype=bool)
+        nxt = np.where(term[..., None], augment(next_obs, True), augment(next_obs, False))
+        t = lambda x: torch.as_tensor(x, dtype=torch.float32)  # noqa: E731
+        if self.transfer or self.cost.h is None:
+            c = self.cost.base_cost(t(augment(obs, False)), t(acts))
+        else:
+            c = self.cost(t(augment(obs, False)), t(acts), t(nxt), t(np.zeros(term.shape)))
+        return -c.double().numpy()
+
+    @torch.no_grad()
+    def absorbing_reward(self) -> float:
+        """Reward of one step in the absorbing state (action zero; shaping cancels on a self-loop
+        only up to ``(1 - γ) h``, which is included)."""
+        s = torch.as_tensor(augment(np.zeros((1, self.cost.config.obs_dim - 1)), True), dtype=torch.float32)
+        a = torch.zeros((1, self.cost.config.act_dim))
+        if self.transfer or self.cost.h is None:
+            return float(-self.cost.base_cost(s, a))
+        return float(-self.cost(s, a, s, torch.zeros(1)))
+
+
+class LearnedRewardWrapper(gym.Wrapper):
+    """Replace the env's reward with a learned one; the true reward stays in ``info['true_reward']``."""
+
+    def __init__(self, env: gym.Env, reward: LearnedReward):
+        super().__init__(env)
+        self.reward_fn = reward
+        self._obs = None
+        g = reward.gamma
+        self._absorbing_value = g / (1.0 - g) * reward.absorbing_reward()
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        self._obs = obs
+        return obs, info
+
+    def step(self, action):
+        obs, true_reward, terminated, truncated, info = self.env.step(action)
+        r = float(self.reward_fn(self._obs, action, obs, terminated))
+        if terminated:
+            r += self._absorbing_value
+        self._obs = obs
+        info = {**info, "true_reward": true_reward}
+        return obs, r, terminated, truncated, info

@@ -1,0 +1,125 @@
+"""Cost network, segments and the generator's density: the pieces the estimators share."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from irl_gan.cost import CostConfig, CostNet, lcr_penalty, mono_penalty
+from irl_gan.data import Episode
+from irl_gan.reward import LearnedReward, LearnedRewardWrapper
+from irl_gan.segments import make_segments, window_starts
+
+
+def episode(length, terminated, obs_dim=3, act_dim=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return Episode(rng.normal(size=(length + 1, obs_dim)), rng.uniform(-1, 1, (length, act_dim)), rng.normal(size=length), terminated, not terminated)
+
+
+@settings(max_examples=60, deadline=None)
+@given(length=st.integers(1, 60), k=st.integers(1, 70), terminated=st.booleans())
+def test_windows_cover_every_step_and_never_cross_episodes(length, k, terminated):
+    ep = episode(length, terminated)
+    seg = make_segments([ep], k)
+    assert seg.obs.shape[1] == k
+    real = seg.policy_step.bool()
+    # Every real step appears, in order, inside some window; no window mixes episodes.
+    seen = set()
+    for b in range(len(seg)):
+        for t in range(k):
+            if real[b, t]:
+                hits = np.flatnonzero(np.all(np.isclose(ep.observations[:-1], seg.obs[b, t, :-1].numpy()), axis=1))
+                seen.update(hits.tolist())
+    assert seen == set(range(length))
+    if terminated:
+        # Padding after a termination is absorbing (flag 1, done 1, no policy step), never masked out.
+        absorbing = seg.obs[..., -1] == 1
+        assert absorbing.any() and bool((seg.done[absorbing] == 1).all()) and not bool(seg.policy_step[absorbing].any())
+        assert bool(seg.mask.all())
+    else:
+        assert not bool((seg.obs[..., -1] == 1).any()) and not bool(seg.done.any())
+
+
+def test_terminated_episode_is_padded_to_the_horizon_for_full_trajectories():
+    seg = make_segments([episode(30, True)], k=100)
+    assert len(seg) == 1 and int(seg.policy_step.sum()) == 30 and int(seg.mask.sum()) == 100
+    # the last real step leads into the absorbing state
+    assert seg.next_obs[0, 29, -1] == 1 and seg.obs[0, 30, -1] == 1
+
+
+def test_window_starts_align_the_last_window_to_the_end():
+    assert window_starts(10, 4) == [0, 4, 6]
+    assert window_starts(8, 4) == [0, 4]
+    assert window_starts(3, 5) == [0]
+
+
+def test_segment_energy_and_log_q_are_sums_over_the_window():
+    seg = make_segments([episode(12, False)], k=4)
+    cost = CostNet(CostConfig(4, 2))
+    step = cost(seg.obs, seg.acts)
+    torch.testing.assert_close(cost.energy(seg.obs, seg.acts, mask=seg.mask), step.sum(-1))
+    lp = torch.randn(seg.policy_step.shape)
+    torch.testing.assert_close(seg.log_q(lp), lp.sum(-1))
+
+
+def test_shaped_cost_is_g_plus_potential_difference():
+    cfg = CostConfig(4, 2, shaped=True, gamma=0.9)
+    cost = CostNet(cfg)
+    s, a, s2 = torch.randn(5, 4), torch.randn(5, 2), torch.randn(5, 4)
+    done = torch.tensor([0.0, 0, 1, 0, 1])
+    expected = cost.base_cost(s, a) + cost.potential(s) - 0.9 * (1 - done) * cost.potential(s2)
+    torch.testing.assert_close(cost(s, a, s2, done), expected)
+
+
+def test_state_only_cost_ignores_actions():
+    cost = CostNet(CostConfig(4, 2, state_only=True))
+    s = torch.randn(6, 4)
+    torch.testing.assert_close(cost(s, torch.randn(6, 2)), cost(s, torch.randn(6, 2)))
+
+
+def test_normalisation_is_saved_and_loaded_with_the_cost(tmp_path):
+    cost = CostNet(CostConfig(4, 2, shaped=True))
+    cost.update_normalisation(torch.randn(100, 4) * 5 + 3, torch.randn(100, 2))
+    cost.save(tmp_path / "cost.pt")
+    back = CostNet.load(tmp_path / "cost.pt")
+    s, a = torch.randn(7, 4), torch.randn(7, 2)
+    torch.testing.assert_close(back.base_cost(s, a), cost.base_cost(s, a))
+    torch.testing.assert_close(back.obs_norm.mean, cost.obs_norm.mean)
+    assert back.config == cost.config
+
+
+def test_running_normalisation_matches_batch_statistics():
+    cost = CostNet(CostConfig(3, 1))
+    data = torch.randn(1000, 3, dtype=torch.float64) * torch.tensor([1.0, 10.0, 0.1]) + 4
+    for chunk in data.split(97):
+        cost.obs_norm.update(chunk)
+    torch.testing.assert_close(cost.obs_norm.mean, data.mean(0))
+    torch.testing.assert_close(cost.obs_norm.var, data.var(0, unbiased=False))
+
+
+def test_regularisers_penalise_what_they_name():
+    linear = torch.arange(10.0).flip(0)[None]  # constant rate, decreasing
+    assert lcr_penalty(linear) == 0 and mono_penalty(linear) == 0
+    bumpy = torch.tensor([[0.0, 3.0, 0.0, 3.0]])
+    assert lcr_penalty(bumpy) > 0 and mono_penalty(bumpy) > 0
+
+
+def test_learned_reward_wrapper_replaces_reward_and_keeps_the_true_one():
+    import gymnasium as gym
+
+    env = gym.make("InvertedPendulum-v5")
+    cost = CostNet(CostConfig(5, 1))
+    reward = LearnedReward(cost)
+    wrapped = LearnedRewardWrapper(env, reward)
+    obs, _ = wrapped.reset(seed=0)
+    terminated = False
+    while not terminated:
+        action = np.array([2.5])
+        nxt, r, terminated, truncated, info = wrapped.step(action)
+        expected = float(reward(obs, action, nxt, False))
+        if terminated:
+            expected += 0.99 / 0.01 * reward.absorbing_reward()
+        assert r == pytest.approx(expected, rel=1e-5)
+        assert info["true_reward"] == (0.0 if terminated else 1.0)  # v5: no reward on the fall
+        obs = nxt
