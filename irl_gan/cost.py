@@ -29,6 +29,8 @@ class CostConfig:
     """``c = g + h(s) - γ h(s')``; the transfer cost is ``g`` alone."""
     gamma: float = 0.99
     hidden: tuple[int, ...] = (64, 64)
+    potential_hidden: tuple[int, ...] | None = None
+    """Hidden layers of the shaping potential ``h`` [default: ``hidden``]."""
 
 
 class RunningNorm(nn.Module):
@@ -75,7 +77,7 @@ class CostNet(nn.Module):
         self.act_norm = RunningNorm(config.act_dim)
         in_dim = config.obs_dim + (0 if config.state_only else config.act_dim)
         self.g = mlp(in_dim, config.hidden)
-        self.h = mlp(config.obs_dim, config.hidden) if config.shaped else None
+        self.h = mlp(config.obs_dim, config.potential_hidden or config.hidden) if config.shaped else None
 
     def update_normalisation(self, obs: Tensor, acts: Tensor) -> None:
         self.obs_norm.update(obs)
@@ -83,9 +85,10 @@ class CostNet(nn.Module):
 
     def base_cost(self, obs: Tensor, acts: Tensor) -> Tensor:
         """``g(s, a)`` (or ``g(s)``): the cost without shaping, the one that transfers."""
-        x = self.obs_norm(obs)
-        if not self.config.state_only:
-            x = torch.cat([x, self.act_norm(acts)], dim=-1)
+        return self._g(self.obs_norm(obs), acts)
+
+    def _g(self, obs_n: Tensor, acts: Tensor) -> Tensor:
+        x = obs_n if self.config.state_only else torch.cat([obs_n, self.act_norm(acts)], dim=-1)
         return self.g(x).squeeze(-1)
 
     def potential(self, obs: Tensor) -> Tensor:
@@ -94,11 +97,14 @@ class CostNet(nn.Module):
 
     def forward(self, obs: Tensor, acts: Tensor, next_obs: Tensor | None = None, done: Tensor | None = None) -> Tensor:
         """Per-step cost, shape ``obs.shape[:-1]``. The shaped form needs ``next_obs`` and ``done``."""
-        c = self.base_cost(obs, acts)
+        obs_n = self.obs_norm(obs)
+        c = self._g(obs_n, acts)
         if self.h is not None:
             if next_obs is None or done is None:
                 raise ValueError("a shaped cost needs next_obs and done")
-            c = c + self.potential(obs) - self.config.gamma * (1.0 - done.to(c.dtype)) * self.potential(next_obs)
+            # h(s) and h(s') in one pass
+            h = self.h(torch.stack([obs_n, self.obs_norm(next_obs)])).squeeze(-1)
+            c = c + h[0] - self.config.gamma * (1.0 - done.to(c.dtype)) * h[1]
         return c
 
     def energy(self, obs: Tensor, acts: Tensor, next_obs=None, done=None, mask: Tensor | None = None) -> Tensor:
@@ -121,6 +127,8 @@ class CostNet(nn.Module):
         blob = torch.load(path, map_location="cpu", weights_only=True)
         config = blob["config"]
         config["hidden"] = tuple(config["hidden"])
+        if config.get("potential_hidden") is not None:
+            config["potential_hidden"] = tuple(config["potential_hidden"])
         net = cls(CostConfig(**config))
         net.load_state_dict(blob["state_dict"])
         return net

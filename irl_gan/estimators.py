@@ -54,12 +54,14 @@ class Regularisers:
         return self.lcr * lcr_penalty(step, demo.mask) + self.mono * mono_penalty(step, demo.mask)
 
 
-def _energy(cost: CostNet, seg: Segments) -> Tensor:
-    return cost.energy(seg.obs, seg.acts, seg.next_obs, seg.done, seg.mask)
-
-
 def _step_cost(cost: CostNet, seg: Segments) -> Tensor:
+    """Per-step cost, zero on padding."""
     return cost(seg.obs, seg.acts, seg.next_obs, seg.done) * seg.mask
+
+
+def _energy(cost: CostNet, seg: Segments) -> Tensor:
+    """Segment energy ``Σ_t c(s_t, a_t)``."""
+    return _step_cost(cost, seg).sum(-1)
 
 
 class Estimator(nn.Module):
@@ -151,15 +153,12 @@ class AIRL(Estimator):
 
     name = "airl"
 
-    def _logits(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
-        return (-_step_cost(self.cost, seg) - step_log_pi * seg.policy_step)[seg.mask > 0]
-
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
-        l_demo = self._logits(batch.demo, batch.demo_log_pi)
-        l_gen = self._logits(batch.gen, batch.gen_log_pi)
+        c_demo, c_gen = _step_cost(self.cost, batch.demo), _step_cost(self.cost, batch.gen)
+        l_demo = (-c_demo - batch.demo_log_pi * batch.demo.policy_step)[batch.demo.mask > 0]
+        l_gen = (-c_gen - batch.gen_log_pi * batch.gen.policy_step)[batch.gen.mask > 0]
         loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
-        e_demo, e_gen = _energy(self.cost, batch.demo), _energy(self.cost, batch.gen)
-        return loss, self.diagnostics(batch, l_demo, l_gen, e_demo, e_gen)
+        return loss, self.diagnostics(batch, l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         return -_step_cost(self.cost, seg) - step_log_pi * seg.policy_step
@@ -171,17 +170,11 @@ class GAIL(Estimator):
     name = "gail"
     uses_cost = False
 
-    def __init__(self, cost: CostNet, regularisers: Regularisers = Regularisers()):
-        super().__init__(cost, regularisers)
-
-    def _logits(self, seg: Segments) -> Tensor:
-        # The network's output is the logit itself; its sign convention is that of a cost.
-        return (-_step_cost(self.cost, seg))[seg.mask > 0]
-
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
-        l_demo, l_gen = self._logits(batch.demo), self._logits(batch.gen)
-        e_demo, e_gen = _energy(self.cost, batch.demo), _energy(self.cost, batch.gen)
-        return obj.disc_loss(l_demo, l_gen), self.diagnostics(batch, l_demo, l_gen, e_demo, e_gen)
+        # The network's output is the logit itself; its sign convention is that of a cost.
+        c_demo, c_gen = _step_cost(self.cost, batch.demo), _step_cost(self.cost, batch.gen)
+        l_demo, l_gen = (-c_demo)[batch.demo.mask > 0], (-c_gen)[batch.gen.mask > 0]
+        return obj.disc_loss(l_demo, l_gen), self.diagnostics(batch, l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         return F.softplus(-_step_cost(self.cost, seg)) * seg.mask

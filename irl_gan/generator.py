@@ -52,10 +52,10 @@ class PolicyDensity:
         self.high = torch.as_tensor(space.high, dtype=torch.float64)
 
     def _obs(self, obs) -> Tensor:
+        if self.obs_norm is None:
+            return _tensor(obs)
         obs = obs.cpu().numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
-        if self.obs_norm is not None:
-            obs = self.obs_norm(obs)
-        return torch.as_tensor(obs, dtype=torch.float32)
+        return torch.as_tensor(self.obs_norm(obs), dtype=torch.float32)
 
     @torch.no_grad()
     def log_prob(self, obs, actions) -> Tensor:
