@@ -181,16 +181,19 @@ class GAIL(Estimator):
 
 
 class BC(Estimator):
-    """Behaviour cloning: maximise ``log π`` of demo actions; no discriminator, no reward."""
+    """Behaviour cloning: maximise ``log π`` of demo actions. No discriminator and no reward; the
+    loss is over the policy's parameters, so ``demo_log_pi`` must carry gradients."""
 
     name = "bc"
     uses_cost = False
 
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
-        raise TypeError("bc trains the policy directly on demo log-likelihood; it has no cost loss")
+        acted = batch.demo.policy_step.to(batch.demo_log_pi.dtype)
+        nll = -(batch.demo_log_pi * acted).sum() / acted.sum().clamp(min=1)
+        return nll, {"demo_log_lik": float(-nll.detach())}
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
-        raise TypeError("bc hands no reward to a policy optimiser")
+        raise TypeError("bc hands no reward to a policy optimiser; it trains the policy directly")
 
 
 ESTIMATORS: dict[str, type[Estimator]] = {cls.name: cls for cls in (GCL, GANGCL, AIRL, GAIL, BC)}

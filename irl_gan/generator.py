@@ -57,9 +57,16 @@ class PolicyDensity:
         obs = obs.cpu().numpy() if isinstance(obs, torch.Tensor) else np.asarray(obs)
         return torch.as_tensor(self.obs_norm(obs), dtype=torch.float32)
 
-    @torch.no_grad()
-    def log_prob(self, obs, actions) -> Tensor:
-        """``log π(a | s)`` in float64, shape ``actions.shape[:-1]`` (any leading batch axes)."""
+    def log_prob(self, obs, actions, grad: bool = False) -> Tensor:
+        """``log π(a | s)`` in float64, shape ``actions.shape[:-1]`` (any leading batch axes).
+
+        With ``grad`` the result carries gradients to the policy's parameters (behaviour cloning);
+        otherwise it is a constant, as the discriminator needs it.
+        """
+        with torch.set_grad_enabled(grad):
+            return self._log_prob(obs, actions)
+
+    def _log_prob(self, obs, actions) -> Tensor:
         obs_t, act = self._obs(obs), _tensor(actions, torch.float64)
         lead = act.shape[:-1]
         obs_t, act = obs_t.reshape(-1, obs_t.shape[-1]), act.reshape(-1, act.shape[-1])
