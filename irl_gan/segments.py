@@ -104,13 +104,10 @@ def make_segments(episodes: Sequence[Episode], k: int, dtype=torch.float32) -> S
     for ep in episodes:
         steps = episode_steps(ep, k)
         n = len(steps["obs"])
-        for s in window_starts(n, k):
-            e = min(s + k, n)
-            pad = k - (e - s)
-            for name, arr in steps.items():
-                w = arr[s:e]
-                if pad:
-                    w = np.concatenate([w, np.zeros((pad,) + w.shape[1:])])
-                parts[name].append(w)
-            parts["mask"].append(np.r_[np.ones(e - s), np.zeros(pad)])
-    return Segments(**{name: torch.as_tensor(np.stack(v), dtype=dtype) for name, v in parts.items()})
+        steps["mask"] = np.ones(n)
+        if n < k:  # one window, padded with masked-out zeros
+            steps = {name: np.concatenate([a, np.zeros((k - n,) + a.shape[1:])]) for name, a in steps.items()}
+        idx = np.asarray(window_starts(n, k))[:, None] + np.arange(k)
+        for name, arr in steps.items():
+            parts[name].append(arr[idx])
+    return Segments(**{name: torch.as_tensor(np.concatenate(v), dtype=dtype) for name, v in parts.items()})
