@@ -222,6 +222,70 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
     click.echo(f"exported {path} to Minari dataset '{dataset_id}' at {where}")
 
 
+# ---------------------------------------------------------------------------- training
+
+
+@cli.command()
+@click.option("--task", required=True, help="Task name (envs/TASK.yaml holds its default settings).")
+@click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
+@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail"]), default=None, help="Estimator [default: gan-gcl].")
+@click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: ppo].")
+@click.option("--segment", default=None, help="Segment length K: an integer, or 'full' [default: 1].")
+@click.option("--demo-episodes", type=int, default=None, help="Learn from the first N demo episodes [default: 4].")
+@click.option("--steps", type=int, default=None, help="Generator env steps.")
+@click.option("--seed", type=int, default=None)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Run directory.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
+@click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, out, config_file, resume, no_progress) -> None:
+    """Learn a policy and a cost from demonstrations (guided cost learning, PPO generator).
+
+    Writes to OUT: policy.zip (an SB3 checkpoint), obs_norm.npz, cost.pt (the learned cost,
+    loadable as a reward with irl_gan.reward.LearnedReward), config.yaml (the full resolved
+    settings), metrics.csv and tb/ (TensorBoard: true return, normalised score, log Z, ESS,
+    energies, discriminator accuracy, losses, env steps/s), and checkpoint/ for --resume.
+    """
+    import yaml
+
+    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.tasks import load_spec
+
+    spec = load_spec(task)
+    layers = []
+    saved = out / "config.yaml"
+    if resume and saved.exists():
+        layers.append((str(saved), {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "task"}))
+    elif out.exists() and any(out.iterdir()) and not resume:
+        raise UserError(f"run directory {out} is not empty; pass --resume to continue it, or choose a new --out")
+    if config_file is not None:
+        if not config_file.exists():
+            raise UserError(f"--config {config_file}: no such file")
+        try:
+            layers.append((str(config_file), yaml.safe_load(config_file.read_text()) or {}))
+        except yaml.YAMLError:
+            raise UserError(f"--config {config_file}: not valid YAML") from None
+    flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
+             "demo_episodes": demo_episodes, "steps": steps, "seed": seed}
+    layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
+    config = resolve_config(spec, layers)
+    demos_ = _load_checked(Path(config.demos), spec.task)
+    if config.demo_episodes > len(demos_.episodes):
+        raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
+    trainer = Trainer(spec, demos_, config, out)
+    if resume and not trainer.load_checkpoint():
+        raise UserError(f"--resume: {out} has no checkpoint to resume from")
+    out.mkdir(parents=True, exist_ok=True)
+    trainer.save_outputs()  # the resolved config is on disk before the first step
+    s = trainer.train(progress=not no_progress)
+    line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
+    if s.get("true_return") is not None:
+        line += f", true return {s['true_return']:.1f}"
+    if s.get("normalised") is not None:
+        line += f", normalised {s['normalised']:.3f}"
+    click.echo(f"{line} -> {out}  (tensorboard --logdir {out / 'tb'})")
+
+
 # ---------------------------------------------------------------------------- the identities
 
 

@@ -70,10 +70,11 @@ class Estimator(nn.Module):
     name = "base"
     uses_cost = True
 
-    def __init__(self, cost: CostNet, regularisers: Regularisers = Regularisers()):
+    def __init__(self, cost: CostNet, regularisers: Regularisers = Regularisers(), k: int = 1):
         super().__init__()
         self.cost = cost
         self.regularisers = regularisers
+        self.k = k  # the segment length the discriminator sees
 
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
         raise NotImplementedError
@@ -122,13 +123,20 @@ class GANGCL(Estimator):
 
     name = "gan-gcl"
 
-    def __init__(self, cost: CostNet, regularisers: Regularisers = Regularisers()):
-        super().__init__(cost, regularisers)
+    def __init__(self, cost: CostNet, regularisers: Regularisers = Regularisers(), k: int = 1):
+        super().__init__(cost, regularisers, k)
         self.log_z = nn.Parameter(torch.zeros(()))
+        self.register_buffer("log_z_ready", torch.zeros((), dtype=torch.bool))
 
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
         e_demo, e_gen = _energy(self.cost, batch.demo), _energy(self.cost, batch.gen)
         lq_demo, lq_gen = batch.demo.log_q(batch.demo_log_pi), batch.gen.log_q(batch.gen_log_pi)
+        if not self.log_z_ready:
+            # Start log Z at the discriminator's optimum for the first batch, not at an arbitrary 0:
+            # segment log-densities run into the thousands and a scalar learns its way there slowly.
+            with torch.no_grad():
+                self.log_z.fill_(float(obj.optimal_log_z(e_demo, lq_demo, e_gen, lq_gen)))
+                self.log_z_ready.fill_(True)
         log_z = self.log_z.to(e_demo.dtype)
         l_demo, l_gen = obj.logit(e_demo, lq_demo, log_z), obj.logit(e_gen, lq_gen, log_z)
         loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
@@ -144,7 +152,8 @@ class GANGCL(Estimator):
         return loss, diag
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
-        per_step_log_z = self.log_z.detach().to(step_log_pi.dtype) / seg.k
+        # log Z is shared by the K steps of a training segment, whatever the segments given here.
+        per_step_log_z = self.log_z.detach().to(step_log_pi.dtype) / self.k
         return (-_step_cost(self.cost, seg) - step_log_pi - per_step_log_z) * seg.policy_step
 
 
@@ -199,10 +208,10 @@ class BC(Estimator):
 ESTIMATORS: dict[str, type[Estimator]] = {cls.name: cls for cls in (GCL, GANGCL, AIRL, GAIL, BC)}
 
 
-def make_estimator(name: str, config: CostConfig, regularisers: Regularisers = Regularisers()) -> Estimator:
+def make_estimator(name: str, config: CostConfig, regularisers: Regularisers = Regularisers(), k: int = 1) -> Estimator:
     """An estimator with a fresh cost network; AIRL's cost is shaped, as its definition requires."""
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose from {sorted(ESTIMATORS)}")
     if name == "airl" and not config.shaped:
         config = dataclasses.replace(config, shaped=True)
-    return ESTIMATORS[name](CostNet(config), regularisers)
+    return ESTIMATORS[name](CostNet(config), regularisers, k)

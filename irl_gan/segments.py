@@ -10,7 +10,8 @@ Episode ends are handled so a learned cost cannot exploit them:
   The episode is padded with absorbing steps until its last window is full; with K = 1 that is
   one absorbing transition, and with K = the horizon the trajectory is padded to the horizon. An
   absorbing step's action is irrelevant: it is zero, with ``log q = 0`` (the policy does not
-  act there).
+  act there). No transition ends the future: the absorbing state loops on itself, and a
+  shaped cost bootstraps through it, so ``done`` is 0 throughout.
 * A **truncated** episode (the time limit) is cut into windows, the last one aligned to end at
   the last step. Its final transition bootstraps (``done = 0``). An episode shorter than K is one
   masked window.
@@ -39,7 +40,7 @@ class Segments:
     obs: Tensor  # (B, K, obs_dim + 1)
     acts: Tensor  # (B, K, act_dim)
     next_obs: Tensor  # (B, K, obs_dim + 1)
-    done: Tensor  # (B, K): 1 where the step enters no future (absorbing loop), no bootstrap
+    done: Tensor  # (B, K): 1 where a step has no future to bootstrap; 0 throughout here (see above)
     mask: Tensor  # (B, K): 1 for real or absorbing steps, 0 for padding of short truncated episodes
     policy_step: Tensor  # (B, K): 1 where the policy acted (log q counts), 0 on absorbing steps
 
@@ -91,7 +92,7 @@ def episode_steps(ep: Episode, k: int) -> dict[str, np.ndarray]:
         obs = np.concatenate([obs, np.repeat(absorbing, n_abs, 0)])
         nxt = np.concatenate([nxt, np.repeat(absorbing, n_abs, 0)])
         acts = np.concatenate([acts, np.zeros((n_abs, acts.shape[1]))])
-        done = np.concatenate([done, np.ones(n_abs)])
+        done = np.concatenate([done, np.zeros(n_abs)])
         acted = np.concatenate([acted, np.zeros(n_abs)])
     return {"obs": obs, "acts": acts, "next_obs": nxt, "done": done, "policy_step": acted}
 

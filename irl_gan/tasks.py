@@ -15,7 +15,7 @@ import yaml
 
 from irl_gan.errors import UserError
 
-SPEC_KEYS = {"task", "env_id", "horizon", "env_kwargs", "expert", "reference", "scores"}
+SPEC_KEYS = {"task", "env_id", "horizon", "env_kwargs", "expert", "reference", "scores", "train"}
 RECIPE_KEYS = {"algo", "timesteps", "seed", "n_envs", "normalize", "hyperparameters", "policy_kwargs"}
 ALGOS = ("ppo", "sac")
 
@@ -64,6 +64,8 @@ class TaskSpec:
     env_kwargs: dict = dataclasses.field(default_factory=dict)
     reference: dict = dataclasses.field(default_factory=dict)
     scores: Scores | None = None
+    train: dict = dataclasses.field(default_factory=dict)
+    """Default ``irl-gan train`` settings for this task (override TrainConfig's)."""
     path: Path | None = None
 
     def make_env(self, render_mode: str | None = None, **overrides: Any):
@@ -91,6 +93,7 @@ def parse_spec(raw: Any, path: Path) -> TaskSpec:
     for key in ("task", "env_id", "horizon", "expert"):
         _require(key in raw, path, f"missing required key '{key}'")
     _require(isinstance(raw["env_id"], str), path, "'env_id' must be a string")
+    _require(isinstance(raw.get("train") or {}, dict), path, "'train' must be a mapping of irl-gan train settings")
     _require(isinstance(raw["horizon"], int) and raw["horizon"] > 0, path, "'horizon' must be a positive integer")
     rec = raw["expert"]
     _require(isinstance(rec, dict), path, "'expert' must be a mapping (the expert recipe)")
@@ -117,6 +120,7 @@ def parse_spec(raw: Any, path: Path) -> TaskSpec:
         env_kwargs=dict(raw.get("env_kwargs") or {}),
         reference=dict(raw.get("reference") or {}),
         scores=scores,
+        train=dict(raw.get("train") or {}),
         path=path,
     )
 

@@ -113,6 +113,10 @@ def test_gan_gcl_learns_log_z_towards_the_optimum():
     est = make_estimator("gan-gcl", CostConfig(OBS + 1, ACT))
     for p in est.cost.parameters():
         p.requires_grad_(False)
+    # log Z starts at the optimum of the first batch it sees: here another batch, far away.
+    other = random_batch(5, 4, 20, 5, 3.0, torch.float32)
+    est.loss(Batch(*other))
+    start = est.log_z.item()
     opt = torch.optim.Adam([est.log_z], lr=0.1)
     for _ in range(500):
         opt.zero_grad()
@@ -122,6 +126,7 @@ def test_gan_gcl_learns_log_z_towards_the_optimum():
     with torch.no_grad():
         e = lambda s: est.cost.energy(s.obs, s.acts, s.next_obs, s.done, s.mask)  # noqa: E731
         z_star = obj.optimal_log_z(e(demo), demo.log_q(lp_demo), e(gen), gen.log_q(lp_gen))
+    assert abs(start - float(z_star)) > 1.0
     assert abs(est.log_z.item() - float(z_star)) < 1e-2
 
 

@@ -1,0 +1,74 @@
+"""Recording the generator's transitions as the policy optimiser collects them.
+
+``Recorder`` wraps the raw vectorised env (below any observation normalisation), so it sees
+observations and actions in the env's own units: the same units as the demonstrations. It
+keeps each step of the current rollout as arrays shaped (steps, envs), for relabelling
+rewards in one batch, and keeps the episodes completed recently, for segments longer than
+one step.
+"""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnvWrapper
+
+from irl_gan.data import Episode
+
+
+class Recorder(VecEnvWrapper):
+    def __init__(self, venv, keep_episodes: int = 64):
+        super().__init__(venv)
+        n = venv.num_envs
+        self._obs = None
+        self._open = [{"obs": [], "acts": [], "rews": []} for _ in range(n)]
+        self.episodes: collections.deque[Episode] = collections.deque(maxlen=keep_episodes)
+        self.start_rollout()
+
+    # ------------------------------------------------------------------ rollouts
+
+    def start_rollout(self) -> None:
+        self.steps: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "acts", "next_obs", "terminated", "truncated")}
+
+    def rollout_arrays(self) -> dict[str, np.ndarray]:
+        """This rollout's steps, each (steps, envs, ...): next_obs is the true final observation at
+        an episode end (not the reset observation the policy sees next)."""
+        return {k: np.stack(v) for k, v in self.steps.items()}
+
+    # ------------------------------------------------------------------ VecEnv
+
+    def reset(self):
+        self._obs = self.venv.reset()
+        for i in range(self.num_envs):
+            self._open[i] = {"obs": [self._obs[i].copy()], "acts": [], "rews": []}
+        return self._obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._acts = np.asarray(actions).copy()
+        self.venv.step_async(actions)
+
+    def step_wait(self):
+        obs, rews, dones, infos = self.venv.step_wait()
+        nxt = obs.copy()
+        terminated = np.zeros(self.num_envs, bool)
+        truncated = np.zeros(self.num_envs, bool)
+        for i in range(self.num_envs):
+            ep = self._open[i]
+            ep["acts"].append(self._acts[i])
+            ep["rews"].append(float(rews[i]))
+            if dones[i]:
+                nxt[i] = infos[i]["terminal_observation"]
+                truncated[i] = bool(infos[i].get("TimeLimit.truncated", False))
+                terminated[i] = not truncated[i]
+                ep["obs"].append(nxt[i])
+                self.episodes.append(
+                    Episode(np.asarray(ep["obs"]), np.asarray(ep["acts"]), np.asarray(ep["rews"]), bool(terminated[i]), bool(truncated[i]))
+                )
+                self._open[i] = {"obs": [obs[i].copy()], "acts": [], "rews": []}
+            else:
+                ep["obs"].append(obs[i].copy())
+        for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("terminated", terminated), ("truncated", truncated)):
+            self.steps[key].append(np.asarray(value).copy())
+        self._obs = obs
+        return obs, rews, dones, infos

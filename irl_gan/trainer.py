@@ -1,0 +1,426 @@
+"""The training loop: guided cost learning with an SB3 PPO generator.
+
+Each round reads as the algorithm: the generator **collects** a rollout; the demo and
+generated segments are **scored** (``log π`` under the current policy); the estimator
+**updates the cost**; the rollout's rewards are **relabelled** with the estimator's reward,
+in one batch; PPO **updates the policy**; the round is **logged**.
+
+The estimator only states its loss and reward (``estimators.py``). Nothing here depends on
+which estimator it is, beyond asking whether it has a cost to learn.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from irl_gan.cost import CostConfig
+from irl_gan.data import Demonstrations
+from irl_gan.errors import UserError
+from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
+from irl_gan.generator import PolicyDensity
+from irl_gan.io import atomic_path, atomic_write_text
+from irl_gan.segments import Segments, augment, make_segments
+from irl_gan.tasks import TaskSpec
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run needs; saved as ``config.yaml`` so the run can be reproduced."""
+
+    task: str
+    """Task name (``envs/TASK.yaml``)."""
+    demos: str
+    """Demonstration dataset (.h5)."""
+    algo: str = "gan-gcl"
+    """Estimator: gcl, gan-gcl, airl, gail."""
+    generator: str = "ppo"
+    """Policy optimiser. Only ppo is implemented so far."""
+    segment: int | str = 1
+    """Segment length K: an integer, or 'full' for whole trajectories."""
+    demo_episodes: int = 4
+    """How many demo episodes to learn from (the first N of the file)."""
+    steps: int = 200_000
+    """Env steps of the generator."""
+    seed: int = 0
+    n_envs: int = 4
+    """Parallel envs of the generator."""
+    ppo: dict = dataclasses.field(default_factory=lambda: {"n_steps": 512, "batch_size": 256, "n_epochs": 10, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "ent_coef": 0.0})
+    """SB3 PPO settings (n_steps is per env)."""
+    policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
+    cost_hidden: tuple = (64, 64)
+    state_only: bool = False
+    """State-only cost ``c(s)`` (for a transferable reward)."""
+    cost_lr: float = 3e-4
+    log_z_lr: float = 1e-2
+    """Learning rate of gan-gcl's scalar log Z."""
+    disc_updates: int = 4
+    """Cost/discriminator gradient steps per round."""
+    disc_batch: int = 256
+    """Segments per side (demo, generated) in one cost update."""
+    lcr: float = 0.0
+    mono: float = 0.0
+    grad_clip: float | None = 10.0
+    """Clip the cost's gradient norm (None: off)."""
+    entropy_reward: bool = True
+    """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
+    checkpoint_every: int = 50_000
+    """Env steps between resumable checkpoints."""
+
+    @property
+    def k(self) -> int | None:
+        return None if self.segment == "full" else int(self.segment)
+
+
+ALGOS = ("gcl", "gan-gcl", "airl", "gail")
+_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every")
+
+
+def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
+    """TrainConfig from its defaults, then the task's ``train:`` block, then each named layer
+    (a config file, the command line) in order; every problem is a one-line UserError."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    merged: dict = {"task": spec.task}
+    for source, layer in [(str(spec.path), spec.train), *layers]:
+        if not isinstance(layer, dict):
+            raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
+        unknown = sorted(set(layer) - set(fields))
+        if unknown:
+            raise UserError(f"{source}: unknown settings {unknown}; known: {sorted(fields)}")
+        for key, value in layer.items():
+            if isinstance(merged.get(key), dict) and isinstance(value, dict):
+                merged[key] = {**merged[key], **value}
+            else:
+                merged[key] = value
+    if "demos" not in merged:
+        raise UserError("no demonstrations given; pass --demos PATH")
+    for key in _POSITIVE:
+        if key in merged and not (isinstance(merged[key], int) and not isinstance(merged[key], bool) and merged[key] > 0):
+            raise UserError(f"'{key}' must be a positive integer, got {merged[key]!r}")
+    if merged.get("algo", "gan-gcl") not in ALGOS:
+        raise UserError(f"--algo {merged['algo']!r}: choose one of {', '.join(ALGOS)}")
+    seg = merged.get("segment", 1)
+    if not (seg == "full" or (isinstance(seg, int) and seg >= 1) or (isinstance(seg, str) and seg.isdigit() and int(seg) >= 1)):
+        raise UserError(f"--segment {seg!r}: use a positive integer or 'full'")
+    merged["segment"] = seg if seg == "full" else int(seg)
+    for key in ("cost_lr", "log_z_lr", "lcr", "mono"):
+        if key in merged and not (isinstance(merged[key], (int, float)) and merged[key] >= 0):
+            raise UserError(f"'{key}' must be a non-negative number, got {merged[key]!r}")
+    if isinstance(merged.get("cost_hidden"), list):
+        merged["cost_hidden"] = tuple(merged["cost_hidden"])
+    return TrainConfig(**merged)
+
+
+class Trainer:
+    """Guided cost learning with a PPO generator: ``Trainer(spec, demos, config, out).train()``."""
+
+    def __init__(self, spec: TaskSpec, demos: Demonstrations, config: TrainConfig, out: Path):
+        from stable_baselines3 import PPO
+        from stable_baselines3.common.env_util import make_vec_env
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        from irl_gan.recorder import Recorder
+
+        if config.generator != "ppo":
+            raise UserError(f"--generator {config.generator}: only ppo is implemented so far")
+        if config.algo == "bc":
+            raise UserError("--algo bc has no cost and no generator; it is not trained by this loop yet")
+        self.spec, self.config, self.out = spec, config, out
+        self.k = config.k or spec.horizon
+        torch.manual_seed(config.seed)
+        self.rng = np.random.default_rng(config.seed)
+
+        episodes = list(demos.episodes[: config.demo_episodes])
+        self.demo_segments = make_segments(episodes, self.k)
+        obs_dim, act_dim = episodes[0].observations.shape[1] + 1, episodes[0].actions.shape[1]
+
+        self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=max(64, 4 * config.n_envs))
+        self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=config.ppo.get("gamma", 0.99))
+        self.model = PPO("MlpPolicy", self.venv, seed=config.seed, device="cpu", policy_kwargs=config.policy_kwargs, verbose=0, **config.ppo)
+        self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
+
+        cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=config.ppo.get("gamma", 0.99), hidden=tuple(config.cost_hidden))
+        self.estimator: Estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
+        self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
+        # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
+        scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
+        weights = [p for p in self.estimator.parameters() if p.dim() > 0]
+        self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
+        self.reward_scale = _RunningScale()
+        self.metrics_path = out / "metrics.csv"
+        self.round = 0
+        self.wall_before = 0.0
+        self.writer = None
+
+    # ------------------------------------------------------------------ one round
+
+    def _gen_segments(self) -> Segments:
+        if self.k == 1:
+            r = self.recorder.rollout_arrays()
+            n = r["obs"].shape[0] * r["obs"].shape[1]
+            flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
+            return _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+        episodes = list(self.recorder.episodes)
+        if not episodes:
+            return None
+        return make_segments(episodes, self.k)
+
+    def _log_pi(self, seg: Segments) -> torch.Tensor:
+        return (self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
+
+    def update_cost(self) -> dict:
+        gen = self._gen_segments()
+        if gen is None:
+            return {}
+        n = min(self.config.disc_batch, len(gen), len(self.demo_segments))
+        diag: dict = {}
+        for _ in range(self.config.disc_updates):
+            d = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n, replace=len(self.demo_segments) < n)))
+            g = gen.index(torch.as_tensor(self.rng.choice(len(gen), n, replace=False)))
+            loss, diag = self.estimator.loss(Batch(d, g, self._log_pi(d), self._log_pi(g)))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"cost loss became {float(loss)} at round {self.round}")
+            self.cost_opt.zero_grad()
+            loss.backward()
+            if self.config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(self.estimator.parameters(), self.config.grad_clip)
+            self.cost_opt.step()
+            diag["cost_loss"] = float(loss.detach())
+        return diag
+
+    @torch.no_grad()
+    def relabel(self, buffer, last_values, dones) -> dict:
+        """Replace the rollout's true rewards with the estimator's, then recompute advantages."""
+        r = self.recorder.rollout_arrays()
+        steps, envs = r["terminated"].shape
+        n = steps * envs
+        flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
+        seg = _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+        log_pi = self._log_pi(seg) if self.config.entropy_reward else torch.zeros(n, 1)
+        reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
+        # A termination enters the absorbing state and stays: add its discounted worth.
+        gamma = self.model.gamma
+        absorbing = _transitions(np.zeros((1, flat["obs"].shape[1])), np.zeros((1, flat["acts"].shape[1])), np.zeros((1, flat["obs"].shape[1])), np.array([True]), absorbing=True)
+        r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
+        reward = reward + flat["terminated"] * gamma / (1 - gamma) * r_abs
+        self.reward_scale.update(reward)
+        reward = reward / self.reward_scale.std
+        # The time limit is not an end: bootstrap with the value of the true final observation.
+        trunc = np.flatnonzero(flat["truncated"])
+        if len(trunc):
+            final = torch.as_tensor(self.venv.normalize_obs(flat["next_obs"][trunc]), dtype=torch.float32)
+            reward[trunc] += gamma * self.model.policy.predict_values(final).squeeze(-1).double().numpy()
+        buffer.rewards[:] = reward.reshape(steps, envs).astype(np.float32)
+        buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
+        return {"reward_mean": float(reward.mean()), "reward_scale": self.reward_scale.std}
+
+    # ------------------------------------------------------------------ the loop
+
+    def train(self, progress: bool = True) -> dict:
+        from stable_baselines3.common.callbacks import BaseCallback
+        from tqdm.auto import tqdm
+
+        trainer = self
+        total = self.config.steps
+        bar = tqdm(total=total, initial=self.model.num_timesteps, desc="env steps", unit="step", disable=None if progress else True)
+        start = self._start = time.time()
+        last = {"t": time.time(), "steps": self.model.num_timesteps}
+        every = self.config.checkpoint_every
+        next_ckpt = {"at": (self.model.num_timesteps // every + 1) * every}
+
+        class Hook(BaseCallback):
+            def _on_rollout_start(self) -> None:
+                trainer.recorder.start_rollout()
+
+            def _on_step(self) -> bool:
+                bar.update(self.num_timesteps - bar.n)
+                return True
+
+            def _on_rollout_end(self) -> None:
+                diag = trainer.update_cost()
+                diag.update(trainer.relabel(self.model.rollout_buffer, self.locals["values"], self.locals["dones"]))
+                now = time.time()
+                diag["env_steps_per_s"] = (self.num_timesteps - last["steps"]) / max(now - last["t"], 1e-9)
+                last.update(t=now, steps=self.num_timesteps)
+                trainer.log(self.num_timesteps, diag, trainer.wall_before + now - start)
+                bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
+                if self.num_timesteps >= next_ckpt["at"]:
+                    trainer.save_checkpoint()
+                    next_ckpt["at"] += every
+
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
+        bar.close()
+        self.save_checkpoint()
+        self.wall_before += time.time() - start
+        self._start = None
+        self.save_outputs()
+        return self.summary()
+
+    # ------------------------------------------------------------------ checkpoints
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / "checkpoint"
+
+    def save_checkpoint(self) -> None:
+        """Everything needed to continue: policy, observation statistics, estimator, optimiser, counters."""
+        d = self.checkpoint_dir
+        d.mkdir(parents=True, exist_ok=True)
+        with atomic_path(d / "model.zip") as tmp:
+            self.model.save(tmp)
+        with atomic_path(d / "vecnormalize.pkl") as tmp:
+            self.venv.save(str(tmp))
+        with atomic_path(d / "trainer.pt") as tmp:
+            torch.save(
+                {
+                    "estimator": self.estimator.state_dict(),
+                    "cost_opt": self.cost_opt.state_dict(),
+                    "round": self.round,
+                    "wall": self.wall_now(),
+                    "reward_scale": dataclasses.asdict(self.reward_scale) if dataclasses.is_dataclass(self.reward_scale) else vars(self.reward_scale),
+                    "torch_rng": torch.get_rng_state(),
+                    "numpy_rng": self.rng.bit_generator.state,
+                },
+                tmp,
+            )
+        # Written last: a checkpoint counts only once its state file names its step.
+        atomic_write_text(d / "state.json", json.dumps({"env_steps": int(self.model.num_timesteps), "round": self.round}))
+
+    def load_checkpoint(self) -> bool:
+        """Continue from ``out/checkpoint`` if there is one; returns whether it did."""
+        from stable_baselines3 import PPO
+        from stable_baselines3.common.vec_env import VecNormalize
+
+        d = self.checkpoint_dir
+        if not (d / "state.json").exists():
+            return False
+        state = json.loads((d / "state.json").read_text())
+        self.venv = VecNormalize.load(str(d / "vecnormalize.pkl"), self.recorder)
+        self.model = PPO.load(d / "model.zip", env=self.venv, device="cpu")
+        self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
+        blob = torch.load(d / "trainer.pt", weights_only=False)
+        self.estimator.load_state_dict(blob["estimator"])
+        self.cost_opt.load_state_dict(blob["cost_opt"])
+        self.round, self.wall_before = blob["round"], blob["wall"]
+        vars(self.reward_scale).update(blob["reward_scale"])
+        torch.set_rng_state(blob["torch_rng"])
+        self.rng.bit_generator.state = blob["numpy_rng"]
+        _truncate_metrics(self.metrics_path, self.round)
+        return state["env_steps"] > 0
+
+    def wall_now(self) -> float:
+        return self.wall_before + (time.time() - self._start if getattr(self, "_start", None) else 0.0)
+
+    # ------------------------------------------------------------------ logging and outputs
+
+    def log(self, env_steps: int, diag: dict, wall: float) -> None:
+        self.round += 1
+        rets = [e["r"] for e in self.model.ep_info_buffer]
+        row = {"round": self.round, "env_steps": env_steps, "wall_s": round(wall, 2)}
+        if rets:
+            row["true_return"] = float(np.mean(rets[-10:]))
+            if self.spec.scores is not None:
+                row["normalised"] = self.spec.scores.normalise(row["true_return"])
+            diag["true_return"] = row["true_return"]
+        row.update({k: v for k, v in diag.items() if k != "true_return"})
+        first = not self.metrics_path.exists()
+        with open(self.metrics_path, "a", newline="") as f:
+            # Fixed columns: a value that appears only later (the first finished episode's return)
+            # must not be lost to a header written before it existed.
+            w = csv.DictWriter(f, fieldnames=METRICS, restval="", extrasaction="ignore")
+            if first:
+                w.writeheader()
+            w.writerow(row)
+        if self.writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(self.out / "tb"))
+        for key, value in row.items():
+            if key not in ("round", "env_steps"):
+                self.writer.add_scalar(_tb_name(key), value, env_steps)
+
+    def summary(self) -> dict:
+        rows = list(csv.DictReader(open(self.metrics_path))) if self.metrics_path.exists() else []
+        last = rows[-1] if rows else {}
+        return {k: (float(v) if v not in (None, "") else None) for k, v in last.items()}
+
+    def save_outputs(self) -> None:
+        """The policy (an SB3 checkpoint), its observation statistics, the cost, the config."""
+        from irl_gan.agents import ObsNorm
+
+        with atomic_path(self.out / "policy.zip") as tmp:
+            self.model.save(tmp)
+        rms = self.venv.obs_rms
+        ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon)).save(self.out / "obs_norm.npz")
+        self.estimator.cost.save(self.out / "cost.pt")
+        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
+        atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
+
+
+def _truncate_metrics(path: Path, rounds: int) -> None:
+    """Drop metrics rows logged after the checkpoint being resumed (they will be logged again)."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    atomic_write_text(path, "".join(lines[: rounds + 1]))
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return x
+
+
+METRICS = [
+    "round", "env_steps", "wall_s", "true_return", "normalised", "env_steps_per_s",
+    "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
+    "demo_log_lik", "reward_mean", "reward_scale",
+]
+_TB_GROUPS = {"true_return": "charts", "normalised": "charts", "env_steps_per_s": "charts", "wall_s": "charts"}
+
+
+def _tb_name(key: str) -> str:
+    return f"{_TB_GROUPS.get(key, 'diagnostics' if not key.endswith('loss') else 'losses')}/{key}"
+
+
+class _RunningScale:
+    """Running standard deviation of the learned reward, to keep PPO's value targets near unit scale."""
+
+    def __init__(self):
+        self.count, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def update(self, x: np.ndarray) -> None:
+        n = len(x)
+        mean, var = float(np.mean(x)), float(np.var(x))
+        total = self.count + n
+        delta = mean - self.mean
+        self.mean += delta * n / total
+        self.m2 += var * n + delta**2 * self.count * n / total
+        self.count = total
+
+    @property
+    def std(self) -> float:
+        return max(float(np.sqrt(self.m2 / max(self.count, 1))), 1e-4)
+
+
+def _transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Segments:
+    """K = 1 segments from flat transition arrays; a terminated step leads into the absorbing state."""
+    obs_a = augment(obs, absorbing)
+    nxt = np.where(np.asarray(terminated)[:, None], augment(next_obs, True), augment(next_obs, False))
+    n = len(obs_a)
+    t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float64)[:, None], dtype=torch.float32)  # noqa: E731
+    return Segments(
+        obs=t(obs_a), acts=t(acts), next_obs=t(nxt),
+        done=t(np.zeros(n)), mask=t(np.ones(n)),
+        policy_step=t(np.full(n, 0.0 if absorbing else 1.0)),
+    )
