@@ -21,6 +21,8 @@ def row(card: dict) -> str:
         gap = det["mean"] - ref_ret
         verdict = "meets" if gap >= 0 else f"short by {-gap:.1f} ({-gap / abs(ref_ret) * 100:.0f}%)"
     recipe = card["recipe"]
+    if card["trained_timesteps"] < recipe["timesteps"]:
+        verdict += f"; partial: {card['trained_timesteps']:,} of {recipe['timesteps']:,} recipe steps"
     return (
         f"| {card['env_id']} | {recipe['algo'].upper()} | {card['trained_timesteps']:,} | {card['wall_seconds'] / 60:.0f} min "
         f"| {det['mean']:.1f} ± {det['std']:.1f} | {card['stochastic']['mean']:.1f} | {rnd['mean']:.1f} "
@@ -34,6 +36,12 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for card in cards:
         print(row(card))
+    shipped = {c["task"] for c in cards}
+    for spec_path in sorted((ROOT / "envs").glob("*.yaml")):
+        spec = yaml.safe_load(spec_path.read_text())
+        if spec["task"] not in shipped:
+            ref = (spec.get("reference") or {}).get("return", "—")
+            print(f"| {spec['env_id']} | {spec['expert']['algo'].upper()} | — | — | not shipped yet | — | — | {ref} | no expert yet |")
     print()
     print("References: " + "; ".join(f"{c['env_id']}: {c['reference']['source']}" for c in cards if c.get("reference")))
 
