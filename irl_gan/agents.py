@@ -2,7 +2,8 @@
 
 An agent directory (``agents/TASK/``) holds ``model.zip`` (an SB3 checkpoint, loadable with
 SB3 alone), ``obs_norm.npz`` when the expert was trained on normalised observations, and
-``card.yaml`` (recipe, seed, returns). ``load_policy`` accepts such a directory, a bare
+``card.yaml`` (recipe, seed, returns); a training run's directory holds ``policy.zip`` with
+the same companions. ``load_policy`` accepts either directory, a bare
 ``.zip`` checkpoint, or ``module:function`` naming a Python callable ``obs -> action``.
 """
 
@@ -24,6 +25,7 @@ from irl_gan.errors import UserError
 Policy = Callable[[np.ndarray], np.ndarray]
 
 MODEL_FILE = "model.zip"
+RUN_POLICY_FILE = "policy.zip"
 OBS_NORM_FILE = "obs_norm.npz"
 CARD_FILE = "card.yaml"
 _CALLABLE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
@@ -107,9 +109,10 @@ def load_policy(spec: str | Path, deterministic: bool = True) -> Policy:
     if not path.exists():
         raise UserError(f"agent {text} does not exist; pass an agent directory, an SB3 .zip, or module:function")
     if path.is_dir():
-        zip_path = path / MODEL_FILE
-        if not zip_path.exists():
-            raise UserError(f"agent directory {path} has no {MODEL_FILE}; train one with `irl-gan expert train`")
+        # An expert's directory holds model.zip; a training run's, policy.zip.
+        zip_path = next((path / n for n in (MODEL_FILE, RUN_POLICY_FILE) if (path / n).exists()), None)
+        if zip_path is None:
+            raise UserError(f"{path} holds neither {MODEL_FILE} (an expert) nor {RUN_POLICY_FILE} (a training run)")
         norm_path = path / OBS_NORM_FILE
         obs_norm = ObsNorm.load(norm_path) if norm_path.exists() else None
         return SB3Policy(_load_sb3(zip_path), obs_norm, deterministic, load_card(path))

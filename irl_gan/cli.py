@@ -22,10 +22,11 @@ def cli() -> None:
 
     \b
     Typical session:
-      irl-gan expert train hopper                 # or use the shipped agents/hopper
-      irl-gan record hopper --agent agents/hopper --episodes 25 --out demos/hopper.h5
-      irl-gan demos info demos/hopper.h5
-      irl-gan eval-policy agents/hopper --task hopper --episodes 10 --video hopper.mp4
+      irl-gan record hopper --agent agents/hopper --episodes 25 --out my-hopper.h5
+      irl-gan demos info my-hopper.h5
+      irl-gan train --task hopper --demos my-hopper.h5 --algo gan-gcl --out runs/hopper
+      irl-gan eval-policy runs/hopper --task hopper --episodes 10 --video hopper.mp4
+      irl-gan verify --demos my-hopper.h5          # the paper's identities, in float64
     """
 
 
@@ -42,9 +43,10 @@ def expert() -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Agent directory [default: agents/TASK].")
 @click.option("--timesteps", type=click.IntRange(min=1), default=None, help="Override the recipe's env steps.")
 @click.option("--resume", is_flag=True, help="Continue from the last checkpoint in OUT/checkpoints.")
+@click.option("--force", is_flag=True, help="Train from scratch even if OUT already holds an agent or checkpoints.")
 @click.option("--eval-episodes", type=click.IntRange(min=1), default=50, show_default=True, help="Episodes for the card's returns.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
-def expert_train(task, out, timesteps, resume, eval_episodes, no_progress) -> None:
+def expert_train(task, out, timesteps, resume, force, eval_episodes, no_progress) -> None:
     """Train TASK's expert by its recipe (envs/TASK.yaml) and write its agent directory.
 
     Writes OUT/model.zip (SB3 checkpoint), OUT/obs_norm.npz (if the recipe normalises
@@ -58,6 +60,11 @@ def expert_train(task, out, timesteps, resume, eval_episodes, no_progress) -> No
 
     spec = load_spec(task)
     out = out or agents_dir() / spec.task
+    if resume and force:
+        raise UserError("--resume and --force contradict each other; pass one")
+    existing = [p.name for p in (out / "model.zip", out / "checkpoints") if p.exists()]
+    if existing and not (resume or force):
+        raise UserError(f"{out} already holds {' and '.join(existing)}; pass --resume to continue or --force to retrain from scratch")
     card = train_expert(spec, out, resume=resume, timesteps=timesteps, eval_episodes=eval_episodes, progress=not no_progress)
     det, rnd = card["deterministic"], card["random"]
     click.echo(

@@ -67,3 +67,14 @@ def test_video_is_rendered_headless(tmp_path, cli):
     frames = [f for f in imageio.get_reader(video)]
     assert len(frames) > 2 and frames[0].shape[2] == 3
     assert frames[0].std() > 1  # a picture, not a blank frame
+
+
+def test_retraining_over_an_existing_agent_needs_resume_or_force(tmp_path, tiny_task, cli):
+    out = tmp_path / "agent"
+    args = ("expert", "train", "tiny", "--eval-episodes", 1, "--out", out, "--no-progress", "--timesteps", 256)
+    assert cli(*args)[0] == 0
+    before = (out / "model.zip").read_bytes()
+    code, _, err = cli(*args)
+    assert code == 2 and "pass --resume to continue or --force" in err
+    assert (out / "model.zip").read_bytes() == before
+    assert cli(*args, "--force")[0] == 0

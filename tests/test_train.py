@@ -97,3 +97,13 @@ def test_unknown_config_keys_are_refused(tmp_path, setup, cli):
     bad.write_text("stepz: 100\n")
     code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / "run", "--config", bad)
     assert code == 2 and "unknown settings ['stepz']" in err
+
+
+def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
+    demos, config = setup
+    out = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", out, "--config", config, "--no-progress")[0] == 0
+    code, stdout, err = cli("eval-policy", out, "--task", "pendulum", "--episodes", 1)
+    assert code == 0 and "normalised" in stdout, err
+    code, _, err = cli("eval-policy", out, "--task", "invertedpendulum", "--episodes", 1)
+    assert code == 2 and "trained on Pendulum-v1" in err
