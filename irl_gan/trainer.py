@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import yaml
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
 from irl_gan.data import Demonstrations
@@ -42,7 +44,7 @@ class TrainConfig:
     algo: str = "gan-gcl"
     """Estimator: gcl, gan-gcl, airl, gail."""
     generator: str = "ppo"
-    """Policy optimiser. Only ppo is implemented so far."""
+    """Policy optimiser: ppo (on-policy, the paper's setting) or sac (off-policy, replayed samples)."""
     segment: int | str = 1
     """Segment length K: an integer, or 'full' for whole trajectories."""
     demo_episodes: int = 4
@@ -54,6 +56,10 @@ class TrainConfig:
     """Parallel envs of the generator."""
     ppo: dict = dataclasses.field(default_factory=lambda: {"n_steps": 512, "batch_size": 256, "n_epochs": 10, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "ent_coef": 0.0})
     """SB3 PPO settings (n_steps is per env)."""
+    sac: dict = dataclasses.field(default_factory=lambda: {"learning_rate": 3e-4, "buffer_size": 1_000_000, "batch_size": 256, "learning_starts": 5000, "gamma": 0.99, "ent_coef": 1.0})
+    """SB3 SAC settings. ent_coef 1: the MaxEnt objective E[-c] + H weighs the entropy by one nat."""
+    cost_every: int = 2000
+    """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     cost_hidden: tuple = (64, 64)
     state_only: bool = False
@@ -80,7 +86,7 @@ class TrainConfig:
 
 
 ALGOS = ("gcl", "gan-gcl", "airl", "gail")
-_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every")
+_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every")
 
 
 def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
@@ -104,6 +110,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     for key in _POSITIVE:
         if key in merged and not (isinstance(merged[key], int) and not isinstance(merged[key], bool) and merged[key] > 0):
             raise UserError(f"'{key}' must be a positive integer, got {merged[key]!r}")
+    if merged.get("generator", "ppo") not in ("ppo", "sac"):
+        raise UserError(f"--generator {merged['generator']!r}: choose ppo or sac")
     if merged.get("algo", "gan-gcl") not in ALGOS:
         raise UserError(f"--algo {merged['algo']!r}: choose one of {', '.join(ALGOS)}")
     seg = merged.get("segment", 1)
@@ -119,17 +127,14 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
 
 
 class Trainer:
-    """Guided cost learning with a PPO generator: ``Trainer(spec, demos, config, out).train()``."""
+    """Guided cost learning with a PPO or SAC generator: ``Trainer(spec, demos, config, out).train()``."""
 
     def __init__(self, spec: TaskSpec, demos: Demonstrations, config: TrainConfig, out: Path):
-        from stable_baselines3 import PPO
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import VecNormalize
 
         from irl_gan.recorder import Recorder
 
-        if config.generator != "ppo":
-            raise UserError(f"--generator {config.generator}: only ppo is implemented so far")
         if config.algo == "bc":
             raise UserError("--algo bc has no cost and no generator; it is not trained by this loop yet")
         self.spec, self.config, self.out = spec, config, out
@@ -142,11 +147,13 @@ class Trainer:
         obs_dim, act_dim = episodes[0].observations.shape[1] + 1, episodes[0].actions.shape[1]
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=max(64, 4 * config.n_envs))
-        self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=config.ppo.get("gamma", 0.99))
-        self.model = PPO("MlpPolicy", self.venv, seed=config.seed, device="cpu", policy_kwargs=config.policy_kwargs, verbose=0, **config.ppo)
+        self.gen_settings = config.ppo if config.generator == "ppo" else config.sac
+        gamma = self.gen_settings.get("gamma", 0.99)
+        self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
+        self.model = self._make_generator()
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
 
-        cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=config.ppo.get("gamma", 0.99), hidden=tuple(config.cost_hidden))
+        cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
         self.estimator: Estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
         self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
         # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
@@ -158,6 +165,16 @@ class Trainer:
         self.round = 0
         self.wall_before = 0.0
         self.writer = None
+
+    def _make_generator(self):
+        from stable_baselines3 import PPO, SAC
+
+        common = dict(seed=self.config.seed, device="cpu", policy_kwargs=self.config.policy_kwargs, verbose=0)
+        if self.config.generator == "ppo":
+            return PPO("MlpPolicy", self.venv, **common, **self.config.ppo)
+        model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer, **common, **self.config.sac)
+        model.replay_buffer.reward_fn = self.replay_reward
+        return model
 
     # ------------------------------------------------------------------ one round
 
@@ -196,20 +213,33 @@ class Trainer:
         return diag
 
     @torch.no_grad()
+    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool) -> np.ndarray:
+        """The estimator's reward for raw transitions; a termination also earns the discounted
+        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``."""
+        seg = _transitions(obs, acts, next_obs, terminated)
+        log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
+        reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
+        gamma = self.model.gamma
+        zeros_obs, zeros_act = np.zeros((1, obs.shape[1])), np.zeros((1, acts.shape[1]))
+        absorbing = _transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
+        r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
+        return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * r_abs
+
+    def replay_reward(self, obs, scaled_acts, next_obs, terminated) -> np.ndarray:
+        """SAC: rewards of replayed transitions under the current cost. SAC's own entropy term
+        plays the part of ``-log π``, so none is added here."""
+        acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
+        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False)
+
+    @torch.no_grad()
     def relabel(self, buffer, last_values, dones) -> dict:
-        """Replace the rollout's true rewards with the estimator's, then recompute advantages."""
+        """PPO: replace the rollout's true rewards with the estimator's, then recompute advantages."""
         r = self.recorder.rollout_arrays()
         steps, envs = r["terminated"].shape
         n = steps * envs
         flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-        seg = _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
-        log_pi = self._log_pi(seg) if self.config.entropy_reward else torch.zeros(n, 1)
-        reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
-        # A termination enters the absorbing state and stays: add its discounted worth.
+        reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
         gamma = self.model.gamma
-        absorbing = _transitions(np.zeros((1, flat["obs"].shape[1])), np.zeros((1, flat["acts"].shape[1])), np.zeros((1, flat["obs"].shape[1])), np.array([True]), absorbing=True)
-        r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
-        reward = reward + flat["terminated"] * gamma / (1 - gamma) * r_abs
         self.reward_scale.update(reward)
         reward = reward / self.reward_scale.std
         # The time limit is not an end: bootstrap with the value of the true final observation.
@@ -235,28 +265,45 @@ class Trainer:
         every = self.config.checkpoint_every
         next_ckpt = {"at": (self.model.num_timesteps // every + 1) * every}
 
+        on_policy = self.config.generator == "ppo"
+        next_cost = {"at": (self.model.num_timesteps // self.config.cost_every + 1) * self.config.cost_every}
+
+        def end_round(callback, diag: dict) -> None:
+            now = time.time()
+            diag["env_steps_per_s"] = (callback.num_timesteps - last["steps"]) / max(now - last["t"], 1e-9)
+            last.update(t=now, steps=callback.num_timesteps)
+            trainer.log(callback.num_timesteps, diag, trainer.wall_before + now - start)
+            bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
+            if callback.num_timesteps >= next_ckpt["at"]:
+                trainer.save_checkpoint()
+                next_ckpt["at"] += every
+
         class Hook(BaseCallback):
             def _on_rollout_start(self) -> None:
-                trainer.recorder.start_rollout()
+                if on_policy:
+                    trainer.recorder.start_rollout()
 
             def _on_step(self) -> bool:
                 bar.update(self.num_timesteps - bar.n)
+                if not on_policy and self.num_timesteps >= next_cost["at"]:
+                    # SAC: the cost learns from the steps since its last update; replayed rewards
+                    # follow it at once, because the buffer relabels at sample time.
+                    next_cost["at"] += trainer.config.cost_every
+                    end_round(self, trainer.update_cost())
+                    trainer.recorder.start_rollout()
                 return True
 
             def _on_rollout_end(self) -> None:
-                diag = trainer.update_cost()
-                diag.update(trainer.relabel(self.model.rollout_buffer, self.locals["values"], self.locals["dones"]))
-                now = time.time()
-                diag["env_steps_per_s"] = (self.num_timesteps - last["steps"]) / max(now - last["t"], 1e-9)
-                last.update(t=now, steps=self.num_timesteps)
-                trainer.log(self.num_timesteps, diag, trainer.wall_before + now - start)
-                bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
-                if self.num_timesteps >= next_ckpt["at"]:
-                    trainer.save_checkpoint()
-                    next_ckpt["at"] += every
+                if on_policy:
+                    diag = trainer.update_cost()
+                    diag.update(trainer.relabel(self.model.rollout_buffer, self.locals["values"], self.locals["dones"]))
+                    end_round(self, diag)
 
         self.out.mkdir(parents=True, exist_ok=True)
         self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
+        if self.model.num_timesteps > last["steps"]:
+            # Steps after the last round (SAC between cost updates): report where the run ended.
+            end_round(_At(self.model.num_timesteps), {})
         bar.close()
         self.save_checkpoint()
         self.wall_before += time.time() - start
@@ -278,6 +325,9 @@ class Trainer:
             self.model.save(tmp)
         with atomic_path(d / "vecnormalize.pkl") as tmp:
             self.venv.save(str(tmp))
+        if self.config.generator == "sac":
+            with atomic_path(d / "replay.pkl") as tmp:
+                self.model.save_replay_buffer(tmp)
         with atomic_path(d / "trainer.pt") as tmp:
             torch.save(
                 {
@@ -296,7 +346,7 @@ class Trainer:
 
     def load_checkpoint(self) -> bool:
         """Continue from ``out/checkpoint`` if there is one; returns whether it did."""
-        from stable_baselines3 import PPO
+        from stable_baselines3 import PPO, SAC
         from stable_baselines3.common.vec_env import VecNormalize
 
         d = self.checkpoint_dir
@@ -304,7 +354,12 @@ class Trainer:
             return False
         state = json.loads((d / "state.json").read_text())
         self.venv = VecNormalize.load(str(d / "vecnormalize.pkl"), self.recorder)
-        self.model = PPO.load(d / "model.zip", env=self.venv, device="cpu")
+        if self.config.generator == "ppo":
+            self.model = PPO.load(d / "model.zip", env=self.venv, device="cpu")
+        else:
+            self.model = SAC.load(d / "model.zip", env=self.venv, device="cpu")
+            self.model.load_replay_buffer(d / "replay.pkl")
+            self.model.replay_buffer.reward_fn = self.replay_reward
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
         blob = torch.load(d / "trainer.pt", weights_only=False)
         self.estimator.load_state_dict(blob["estimator"])
@@ -411,6 +466,43 @@ class _RunningScale:
     @property
     def std(self) -> float:
         return max(float(np.sqrt(self.m2 / max(self.count, 1))), 1e-4)
+
+
+@dataclasses.dataclass
+class _At:
+    num_timesteps: int
+
+
+class RelabelledReplayBuffer(ReplayBuffer):
+    """A replay buffer whose rewards come from the current cost, computed at sample time.
+
+    SB3 stores raw observations (before VecNormalize) and actions scaled to [-1, 1];
+    ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets them as stored.
+    """
+
+    reward_fn = None
+
+    def _get_samples(self, batch_inds, env=None):
+        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
+        obs = self.observations[batch_inds, env_indices, :]
+        nxt = self.next_observations[batch_inds, env_indices, :]
+        acts = self.actions[batch_inds, env_indices, :]
+        terminated = self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])
+        reward = self.reward_fn(obs, acts, nxt, terminated)
+        data = (
+            self._normalize_obs(obs, env),
+            acts,
+            self._normalize_obs(nxt, env),
+            terminated.reshape(-1, 1),
+            np.asarray(reward, dtype=np.float32).reshape(-1, 1),
+        )
+        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
+
+    def __getstate__(self):
+        # The reward function belongs to the live trainer; it is re-attached on load.
+        state = self.__dict__.copy()
+        state.pop("reward_fn", None)
+        return state
 
 
 def _transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Segments:

@@ -4,6 +4,7 @@ import csv
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from helpers import record_pendulum
@@ -107,3 +108,44 @@ def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
     assert code == 0 and "normalised" in stdout, err
     code, _, err = cli("eval-policy", out, "--task", "invertedpendulum", "--episodes", 1)
     assert code == 2 and "trained on Pendulum-v1" in err
+
+
+def test_sac_generator_trains_and_resumes_with_its_replay_buffer(tmp_path, setup, cli):
+    demos, _ = setup
+    config = tmp_path / "sac.yaml"
+    config.write_text(yaml.safe_dump({"n_envs": 1, "sac": {"learning_starts": 100, "buffer_size": 5000, "batch_size": 64},
+                                      "cost_every": 200, "disc_batch": 32, "checkpoint_every": 200, "policy_kwargs": {"net_arch": [16]}}))
+    out = tmp_path / "run"
+    args = ("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--generator", "sac", "--out", out, "--no-progress")
+    code, _, err = cli(*args, "--steps", 300, "--config", config)
+    assert code == 0, err
+    assert (out / "checkpoint" / "replay.pkl").exists()
+    assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 300  # the tail after the last cost update is logged
+    code, _, err = cli("train", "--task", "pendulum", "--out", out, "--steps", 500, "--resume", "--no-progress")
+    assert code == 0, err
+    assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 500
+
+
+def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1,
+                                             "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer.model.learn(100)
+    buf = trainer.model.replay_buffer
+    before = buf.sample(64).rewards
+    with torch.no_grad():
+        for p in trainer.estimator.cost.parameters():
+            p.add_(1.0)
+    np.random.seed(0)
+    after = buf.sample(64).rewards
+    assert not torch.allclose(before, after)
+    # and they are the learned reward of the stored transitions, not the env's
+    obs, acts = buf.observations[:64, 0], buf.actions[:64, 0]
+    r = trainer.replay_reward(obs, acts, buf.next_observations[:64, 0], np.zeros(64))
+    assert not np.allclose(r, buf.rewards[:64, 0])
