@@ -54,6 +54,10 @@ class Segments:
     def index(self, idx) -> "Segments":
         return Segments(*(getattr(self, f.name)[idx] for f in dataclasses.fields(self)))
 
+    @staticmethod
+    def cat(parts: Sequence["Segments"]) -> "Segments":
+        return Segments(*(torch.cat([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Segments)))
+
     def log_q(self, step_log_q: Tensor) -> Tensor:
         """Segment ``log q(x) = Σ_t log π(a_t | s_t)`` over the steps where the policy acted."""
         return (step_log_q * self.policy_step.to(step_log_q.dtype)).sum(-1)

@@ -178,12 +178,18 @@ class Trainer:
 
     # ------------------------------------------------------------------ one round
 
-    def _gen_segments(self) -> Segments:
+    def _gen_segments(self) -> Segments | None:
         if self.k == 1:
             r = self.recorder.rollout_arrays()
             n = r["obs"].shape[0] * r["obs"].shape[1]
             flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-            return _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+            seg = _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+            m = int(flat["terminated"].sum())
+            if m:
+                # One absorbing self-loop per termination, as demo segments have (segments.py).
+                z_obs, z_act = np.zeros((m, flat["obs"].shape[1])), np.zeros((m, flat["acts"].shape[1]))
+                seg = Segments.cat([seg, _transitions(z_obs, z_act, z_obs, np.ones(m, bool), absorbing=True)])
+            return seg
         episodes = list(self.recorder.episodes)
         if not episodes:
             return None

@@ -149,3 +149,28 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
     obs, acts = buf.observations[:64, 0], buf.actions[:64, 0]
     r = trainer.replay_reward(obs, acts, buf.next_observations[:64, 0], np.zeros(64))
     assert not np.allclose(r, buf.rewards[:64, 0])
+
+
+def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tmp_path):
+    # InvertedPendulum terminates when it falls: each fall adds one absorbing transition to the
+    # generated batch, as each terminated demo episode does to the demo segments.
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    spec = load_spec("invertedpendulum")
+    demos = tmp_path / "d.h5"
+    from irl_gan.data import make_meta, save_demos
+    from irl_gan.rollout import random_policy, rollout
+
+    env = spec.make_env()
+    save_demos(demos, rollout(env, random_policy(env), 3, 0, progress=False), make_meta(spec, env, None, False, "test"))
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 3, "n_envs": 1, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer.model.learn(64)
+    arrays = trainer.recorder.rollout_arrays()
+    falls = int(arrays["terminated"].sum())
+    seg = trainer._gen_segments()
+    assert falls > 0
+    assert int((seg.obs[:, 0, -1] == 1).sum()) == falls and len(seg) == 64 + falls
+    assert int((trainer.demo_segments.obs[:, 0, -1] == 1).sum()) == 3
