@@ -154,7 +154,9 @@ class GANGCL(Estimator):
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         # log Z is shared by the K steps of a training segment, whatever the segments given here.
         per_step_log_z = self.log_z.detach().to(step_log_pi.dtype) / self.k
-        return (-_step_cost(self.cost, seg) - step_log_pi - per_step_log_z) * seg.policy_step
+        # Absorbing steps are part of a segment: they pay the cost and the log Z share; only
+        # -log π is absent where the policy does not act.
+        return (-_step_cost(self.cost, seg) - per_step_log_z) * seg.mask - step_log_pi * seg.policy_step
 
 
 class AIRL(Estimator):

@@ -159,3 +159,21 @@ def test_bc_loss_trains_the_policy_towards_demo_actions():
     assert diag["demo_log_lik"] > first + 1.0
     with pytest.raises(TypeError, match="no reward"):
         est.reward(demo, lp)
+
+
+@pytest.mark.parametrize("name", ["gcl", "gan-gcl", "airl", "gail"])
+def test_the_absorbing_state_is_rewarded_by_the_cost(name):
+    # The absorbing state's reward comes from the learned cost, never a fixed 0: otherwise a
+    # policy whose steps earn less than 0 would learn to end its episodes.
+    from irl_gan.segments import Segments
+
+    est = make_estimator(name, CostConfig(OBS + 1, ACT))
+    flag = torch.zeros(1, 1, OBS + 1)
+    flag[..., -1] = 1
+    absorbing = Segments(flag, torch.zeros(1, 1, ACT), flag.clone(), torch.zeros(1, 1), torch.ones(1, 1), torch.zeros(1, 1))
+    with torch.no_grad():
+        est.cost.g[-1].bias.fill_(5.0)
+        r1 = est.reward(absorbing, torch.full((1, 1), 7.0))
+        est.cost.g[-1].bias.fill_(-5.0)
+        r2 = est.reward(absorbing, torch.full((1, 1), 7.0))
+    assert float(r1) != 0.0 and float(r1) != float(r2)  # depends on the cost, not on log π
