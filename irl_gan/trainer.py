@@ -64,10 +64,10 @@ class TrainConfig:
     cost_hidden: tuple = (64, 64)
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
-    cost_lr: float = 3e-4
+    cost_lr: float = 1e-4
     log_z_lr: float = 1e-2
     """Learning rate of gan-gcl's scalar log Z."""
-    disc_updates: int = 4
+    disc_updates: int = 1
     """Cost/discriminator gradient steps per round."""
     disc_batch: int = 256
     """Segments per side (demo, generated) in one cost update."""
@@ -195,6 +195,16 @@ class Trainer:
             return None
         return make_segments(episodes, self.k)
 
+    def _occupancy(self, seg: Segments) -> np.ndarray:
+        """Sampling probabilities that match discounted occupancy. A K = 1 absorbing self-loop
+        stands for the whole discounted stay in the absorbing state, 1/(1-γ) steps, so it is
+        drawn that much more often; one copy per termination would under-weight the state by
+        about a hundredfold, and the cost would never learn what falling is worth."""
+        w = np.ones(len(seg))
+        if seg.k == 1:
+            w[(seg.policy_step.sum(-1) == 0).numpy()] = 1.0 / (1.0 - self.model.gamma)
+        return w / w.sum()
+
     def _log_pi(self, seg: Segments) -> torch.Tensor:
         return (self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
 
@@ -203,10 +213,11 @@ class Trainer:
         if gen is None:
             return {}
         n = min(self.config.disc_batch, len(gen), len(self.demo_segments))
+        p_demo, p_gen = self._occupancy(self.demo_segments), self._occupancy(gen)
         diag: dict = {}
         for _ in range(self.config.disc_updates):
-            d = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n, replace=len(self.demo_segments) < n)))
-            g = gen.index(torch.as_tensor(self.rng.choice(len(gen), n, replace=False)))
+            d = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n, p=p_demo)))
+            g = gen.index(torch.as_tensor(self.rng.choice(len(gen), n, p=p_gen)))
             loss, diag = self.estimator.loss(Batch(d, g, self._log_pi(d), self._log_pi(g)))
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"cost loss became {float(loss)} at round {self.round}")
