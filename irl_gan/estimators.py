@@ -83,7 +83,7 @@ class Estimator(nn.Module):
         raise NotImplementedError
 
     @torch.no_grad()
-    def diagnostics(self, batch: Batch, logit_demo: Tensor, logit_gen: Tensor, e_demo: Tensor, e_gen: Tensor) -> dict:
+    def diagnostics(self, logit_demo: Tensor, logit_gen: Tensor, e_demo: Tensor, e_gen: Tensor) -> dict:
         return {
             "energy_demo": float(e_demo.mean()),
             "energy_gen": float(e_gen.mean()),
@@ -105,7 +105,7 @@ class GCL(Estimator):
         e_union, lq_union = torch.cat([e_demo, e_gen]), torch.cat([lq_demo, lq_gen])
         loss = obj.cost_loss(e_demo, e_union, lq_union, log_z) + self.regularisers(self.cost, batch.demo)
         log_w = obj.log_importance_weights(e_union.detach(), lq_union, log_z)
-        diag = self.diagnostics(batch, obj.logit(e_demo, lq_demo, log_z), obj.logit(e_gen, lq_gen, log_z), e_demo, e_gen)
+        diag = self.diagnostics(obj.logit(e_demo, lq_demo, log_z), obj.logit(e_gen, lq_gen, log_z), e_demo, e_gen)
         diag.update(
             log_z=float(log_z),
             log_z_is=float(obj.log_z_importance(e_union.detach(), lq_union, log_z)),
@@ -142,7 +142,7 @@ class GANGCL(Estimator):
         loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
         e_union, lq_union = torch.cat([e_demo, e_gen]).detach(), torch.cat([lq_demo, lq_gen])
         log_w = obj.log_importance_weights(e_union, lq_union, log_z.detach())
-        diag = self.diagnostics(batch, l_demo, l_gen, e_demo, e_gen)
+        diag = self.diagnostics(l_demo, l_gen, e_demo, e_gen)
         diag.update(
             log_z=float(self.log_z.detach()),
             log_z_is=float(obj.log_z_importance(e_union, lq_union, log_z.detach())),
@@ -169,7 +169,7 @@ class AIRL(Estimator):
         l_demo = (-c_demo - batch.demo_log_pi * batch.demo.policy_step)[batch.demo.mask > 0]
         l_gen = (-c_gen - batch.gen_log_pi * batch.gen.policy_step)[batch.gen.mask > 0]
         loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
-        return loss, self.diagnostics(batch, l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
+        return loss, self.diagnostics(l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         return -_step_cost(self.cost, seg) - step_log_pi * seg.policy_step
@@ -185,7 +185,7 @@ class GAIL(Estimator):
         # The network's output is the logit itself; its sign convention is that of a cost.
         c_demo, c_gen = _step_cost(self.cost, batch.demo), _step_cost(self.cost, batch.gen)
         l_demo, l_gen = (-c_demo)[batch.demo.mask > 0], (-c_gen)[batch.gen.mask > 0]
-        return obj.disc_loss(l_demo, l_gen), self.diagnostics(batch, l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
+        return obj.disc_loss(l_demo, l_gen), self.diagnostics(l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         return F.softplus(-_step_cost(self.cost, seg)) * seg.mask
