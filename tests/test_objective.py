@@ -103,7 +103,7 @@ def test_losses_and_gradients_stay_finite_for_huge_log_q(name, log_q_scale, dtyp
 
 
 def test_every_estimator_shares_one_cost_network_class():
-    for name, cls in ESTIMATORS.items():
+    for name in ESTIMATORS:
         est = make_estimator(name, CostConfig(OBS + 1, ACT))
         assert type(est.cost) is CostNet, name
 
