@@ -116,3 +116,17 @@ def make_segments(episodes: Sequence[Episode], k: int, dtype=torch.float32) -> S
         for name, arr in steps.items():
             parts[name].append(arr[idx])
     return Segments(**{name: torch.as_tensor(np.concatenate(v), dtype=dtype) for name, v in parts.items()})
+
+
+def transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Segments:
+    """K = 1 segments from flat transition arrays (a generator's rollout); a terminated step leads
+    into the absorbing state. With ``absorbing`` the rows are absorbing self-loops themselves."""
+    obs_a = augment(obs, absorbing)
+    nxt = np.where(np.asarray(terminated)[:, None], augment(next_obs, True), augment(next_obs, False))
+    n = len(obs_a)
+    t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float64)[:, None], dtype=torch.float32)  # noqa: E731
+    return Segments(
+        obs=t(obs_a), acts=t(acts), next_obs=t(nxt),
+        done=t(np.zeros(n)), mask=t(np.ones(n)),
+        policy_step=t(np.full(n, 0.0 if absorbing else 1.0)),
+    )

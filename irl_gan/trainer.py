@@ -29,7 +29,7 @@ from irl_gan.errors import UserError
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
 from irl_gan.io import atomic_path, atomic_write_text
-from irl_gan.segments import Segments, augment, make_segments
+from irl_gan.segments import Segments, make_segments, transitions
 from irl_gan.tasks import TaskSpec
 
 
@@ -183,12 +183,12 @@ class Trainer:
             r = self.recorder.rollout_arrays()
             n = r["obs"].shape[0] * r["obs"].shape[1]
             flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-            seg = _transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+            seg = transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
             m = int(flat["terminated"].sum())
             if m:
                 # One absorbing self-loop per termination, as demo segments have (segments.py).
                 z_obs, z_act = np.zeros((m, flat["obs"].shape[1])), np.zeros((m, flat["acts"].shape[1]))
-                seg = Segments.cat([seg, _transitions(z_obs, z_act, z_obs, np.ones(m, bool), absorbing=True)])
+                seg = Segments.cat([seg, transitions(z_obs, z_act, z_obs, np.ones(m, bool), absorbing=True)])
             return seg
         episodes = list(self.recorder.episodes)
         if not episodes:
@@ -233,12 +233,12 @@ class Trainer:
     def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool) -> np.ndarray:
         """The estimator's reward for raw transitions; a termination also earns the discounted
         worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``."""
-        seg = _transitions(obs, acts, next_obs, terminated)
+        seg = transitions(obs, acts, next_obs, terminated)
         log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
         reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
         gamma = self.model.gamma
         zeros_obs, zeros_act = np.zeros((1, obs.shape[1])), np.zeros((1, acts.shape[1]))
-        absorbing = _transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
+        absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
         r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
         return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * r_abs
 
@@ -520,16 +520,3 @@ class RelabelledReplayBuffer(ReplayBuffer):
         state = self.__dict__.copy()
         state.pop("reward_fn", None)
         return state
-
-
-def _transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Segments:
-    """K = 1 segments from flat transition arrays; a terminated step leads into the absorbing state."""
-    obs_a = augment(obs, absorbing)
-    nxt = np.where(np.asarray(terminated)[:, None], augment(next_obs, True), augment(next_obs, False))
-    n = len(obs_a)
-    t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float64)[:, None], dtype=torch.float32)  # noqa: E731
-    return Segments(
-        obs=t(obs_a), acts=t(acts), next_obs=t(nxt),
-        done=t(np.zeros(n)), mask=t(np.ones(n)),
-        policy_step=t(np.full(n, 0.0 if absorbing else 1.0)),
-    )
