@@ -22,11 +22,11 @@ def cli() -> None:
 
     \b
     Typical session:
-      irl-gan record hopper --agent agents/hopper --episodes 25 --out my-hopper.h5
-      irl-gan demos info my-hopper.h5
-      irl-gan train --task hopper --demos my-hopper.h5 --algo gan-gcl --out runs/hopper
-      irl-gan eval-policy runs/hopper --task hopper --episodes 10 --video hopper.mp4
-      irl-gan verify --demos my-hopper.h5          # the paper's identities, in float64
+      irl-gan record halfcheetah --agent agents/halfcheetah --episodes 25 --out cheetah.h5
+      irl-gan demos info cheetah.h5
+      irl-gan train --task halfcheetah --demos cheetah.h5 --algo gan-gcl --out runs/cheetah
+      irl-gan eval-policy runs/cheetah --task halfcheetah --episodes 10 --video cheetah.mp4
+      irl-gan verify --demos cheetah.h5            # the paper's identities, in float64
     """
 
 
