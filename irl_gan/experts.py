@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import yaml
+from stable_baselines3.common.callbacks import BaseCallback
 from tqdm.auto import tqdm
 
 from irl_gan import __version__
@@ -45,32 +46,29 @@ def policy_kwargs(recipe) -> dict:
     return kwargs
 
 
-class _Progress:
+class _Progress(BaseCallback):
     """An SB3 callback: a tqdm bar over env steps and periodic atomic checkpoints."""
 
-    def __new__(cls, total: int, done: int, every: int, save, enabled: bool):
-        from stable_baselines3.common.callbacks import BaseCallback
+    def __init__(self, total: int, done: int, every: int, save, enabled: bool):
+        super().__init__()
+        self.total, self.done, self.every, self.save, self.enabled = total, done, every, save, enabled
 
-        class Callback(BaseCallback):
-            def _on_training_start(self) -> None:
-                self.bar = tqdm(total=total, initial=done, desc="env steps", unit="step", disable=not enabled, smoothing=0.05)
-                self.next_save = (self.num_timesteps // every + 1) * every
+    def _on_training_start(self) -> None:
+        self.bar = tqdm(total=self.total, initial=self.done, desc="env steps", unit="step", disable=not self.enabled, smoothing=0.05)
+        self.next_save = (self.num_timesteps // self.every + 1) * self.every
 
-            def _on_step(self) -> bool:
-                self.bar.update(self.num_timesteps - self.bar.n)
-                infos = self.locals.get("infos") or []
-                rets = [i["episode"]["r"] for i in infos if "episode" in i]
-                if rets:
-                    self.bar.set_postfix(ret=f"{rets[-1]:.0f}")
-                if self.num_timesteps >= self.next_save:
-                    save(self.model)
-                    self.next_save += every
-                return True
+    def _on_step(self) -> bool:
+        self.bar.update(self.num_timesteps - self.bar.n)
+        rets = [i["episode"]["r"] for i in self.locals.get("infos") or [] if "episode" in i]
+        if rets:
+            self.bar.set_postfix(ret=f"{rets[-1]:.0f}")
+        if self.num_timesteps >= self.next_save:
+            self.save(self.model)
+            self.next_save += self.every
+        return True
 
-            def _on_training_end(self) -> None:
-                self.bar.close()
-
-        return Callback()
+    def _on_training_end(self) -> None:
+        self.bar.close()
 
 
 def _make_model(spec: TaskSpec, venv, tb_dir: Path):

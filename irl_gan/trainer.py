@@ -285,13 +285,13 @@ class Trainer:
         on_policy = self.config.generator == "ppo"
         next_cost = {"at": (self.model.num_timesteps // self.config.cost_every + 1) * self.config.cost_every}
 
-        def end_round(callback, diag: dict) -> None:
+        def end_round(env_steps: int, diag: dict) -> None:
             now = time.time()
-            diag["env_steps_per_s"] = (callback.num_timesteps - last["steps"]) / max(now - last["t"], 1e-9)
-            last.update(t=now, steps=callback.num_timesteps)
-            trainer.log(callback.num_timesteps, diag, trainer.wall_before + now - start)
+            diag["env_steps_per_s"] = (env_steps - last["steps"]) / max(now - last["t"], 1e-9)
+            last.update(t=now, steps=env_steps)
+            trainer.log(env_steps, diag, trainer.wall_before + now - start)
             bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
-            if callback.num_timesteps >= next_ckpt["at"]:
+            if env_steps >= next_ckpt["at"]:
                 trainer.save_checkpoint()
                 next_ckpt["at"] += every
 
@@ -306,7 +306,7 @@ class Trainer:
                     # SAC: the cost learns from the steps since its last update; replayed rewards
                     # follow it at once, because the buffer relabels at sample time.
                     next_cost["at"] += trainer.config.cost_every
-                    end_round(self, trainer.update_cost())
+                    end_round(self.num_timesteps, trainer.update_cost())
                     trainer.recorder.start_rollout()
                 return True
 
@@ -314,13 +314,13 @@ class Trainer:
                 if on_policy:
                     diag = trainer.update_cost()
                     diag.update(trainer.relabel(self.model.rollout_buffer, self.locals["values"], self.locals["dones"]))
-                    end_round(self, diag)
+                    end_round(self.num_timesteps, diag)
 
         self.out.mkdir(parents=True, exist_ok=True)
         self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
         if self.model.num_timesteps > last["steps"]:
             # Steps after the last round (SAC between cost updates): report where the run ended.
-            end_round(_At(self.model.num_timesteps), {})
+            end_round(self.model.num_timesteps, {})
         bar.close()
         self.save_checkpoint()
         self.wall_before += time.time() - start
@@ -483,11 +483,6 @@ class _RunningScale:
     @property
     def std(self) -> float:
         return max(float(np.sqrt(self.m2 / max(self.count, 1))), 1e-4)
-
-
-@dataclasses.dataclass
-class _At:
-    num_timesteps: int
 
 
 class RelabelledReplayBuffer(ReplayBuffer):
