@@ -62,7 +62,7 @@ def expert_train(task, out, timesteps, resume, force, eval_episodes, no_progress
     out = out or agents_dir() / spec.task
     if resume and force:
         raise UserError("--resume and --force contradict each other; pass one")
-    existing = [p.name for p in (out / "model.zip", out / "checkpoints") if p.exists()]
+    existing = [p.name for p in (out / "model.zip", out / "checkpoints", out / "checkpoints.old") if p.exists()]
     if existing and not (resume or force):
         raise UserError(f"{out} already holds {' and '.join(existing)}; pass --resume to continue or --force to retrain from scratch")
     card = train_expert(spec, out, resume=resume, timesteps=timesteps, eval_episodes=eval_episodes, progress=not no_progress)
@@ -279,9 +279,13 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
     demos_ = _load_checked(Path(config.demos), spec.task)
     if config.demo_episodes > len(demos_.episodes):
         raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
+    if resume and not saved.exists():
+        raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
     trainer = Trainer(spec, demos_, config, out)
     if resume and not trainer.load_checkpoint():
-        raise UserError(f"--resume: {out} has no checkpoint to resume from")
+        # Killed before its first checkpoint: nothing to keep, so the run starts over.
+        click.echo(f"no checkpoint in {out} yet; starting the run from step 0", err=True)
+        trainer.writer_purge_step = 0
     out.mkdir(parents=True, exist_ok=True)
     trainer.save_outputs()  # the resolved config is on disk before the first step
     s = trainer.train(progress=not no_progress)
@@ -380,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         code = cli.main(args=argv, prog_name="irl-gan", standalone_mode=False)
     except UserError as exc:
         click.echo(f"irl-gan: error: {exc}", err=True)
-        return UserError.exit_code
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("irl-gan: interrupted", err=True)
         return 130

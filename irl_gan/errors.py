@@ -9,3 +9,10 @@ class UserError(Exception):
     """
 
     exit_code = 2
+
+
+class TrainingStopped(UserError):
+    """A run stopped before its end (diverged numerics, Ctrl-C); the message says what was
+    saved and how to go on. Exit status 3, or 130 for an interrupt."""
+
+    exit_code = 3

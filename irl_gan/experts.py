@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
 from irl_gan.evaluation import return_stats
-from irl_gan.io import atomic_path, atomic_write_text
+from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import Scores, TaskSpec, write_scores
 
@@ -114,19 +114,19 @@ def train_expert(
     total = int(timesteps if timesteps is not None else recipe.timesteps)
     out_dir.mkdir(parents=True, exist_ok=True)
     ckpt_dir = out_dir / CHECKPOINT_DIR
-    ckpt_model, ckpt_norm, ckpt_state = ckpt_dir / "model.zip", ckpt_dir / "vecnormalize.pkl", ckpt_dir / "state.json"
+    last = latest_dir(ckpt_dir)
 
     venv = make_vec_env(lambda: spec.make_env(), n_envs=recipe.n_envs, seed=recipe.seed)
     gamma = recipe.hyperparameters.get("gamma", 0.99)
     elapsed_before = 0.0
-    if resume and ckpt_model.exists():
+    if resume and last is not None and (last / "model.zip").exists():
         if recipe.normalize:
-            venv = VecNormalize.load(str(ckpt_norm), venv)
+            venv = VecNormalize.load(str(last / "vecnormalize.pkl"), venv)
         cls = {"ppo": PPO, "sac": SAC}[recipe.algo]
-        model = cls.load(ckpt_model, env=venv, device="cpu")
-        if recipe.algo == "sac" and (ckpt_dir / "replay.pkl").exists():
-            model.load_replay_buffer(ckpt_dir / "replay.pkl")
-        elapsed_before = json.loads(ckpt_state.read_text())["wall_seconds"]
+        model = cls.load(last / "model.zip", env=venv, device="cpu")
+        if recipe.algo == "sac" and (last / "replay.pkl").exists():
+            model.load_replay_buffer(last / "replay.pkl")
+        elapsed_before = json.loads((last / "state.json").read_text())["wall_seconds"]
     else:
         if recipe.normalize:
             venv = VecNormalize(venv, gamma=gamma)
@@ -135,18 +135,14 @@ def train_expert(
     start = time.time()
 
     def save_checkpoint(m) -> None:
-        ckpt_dir.mkdir(exist_ok=True)
-        with atomic_path(ckpt_model) as tmp:
-            m.save(tmp)
-        if recipe.algo == "sac":
-            with atomic_path(ckpt_dir / "replay.pkl") as tmp:
-                m.save_replay_buffer(tmp)
-        if recipe.normalize:
-            with atomic_path(ckpt_norm) as tmp:
-                m.get_vec_normalize_env().save(str(tmp))
-        atomic_write_text(
-            ckpt_state, json.dumps({"timesteps": m.num_timesteps, "wall_seconds": elapsed_before + time.time() - start})
-        )
+        # A whole directory at a time (io.atomic_dir): a kill never leaves a mixed checkpoint.
+        with atomic_dir(ckpt_dir) as d:
+            m.save(d / "model.zip")
+            if recipe.algo == "sac":
+                m.save_replay_buffer(d / "replay.pkl")
+            if recipe.normalize:
+                m.get_vec_normalize_env().save(str(d / "vecnormalize.pkl"))
+            (d / "state.json").write_text(json.dumps({"timesteps": m.num_timesteps, "wall_seconds": elapsed_before + time.time() - start}))
 
     if total > done:
         callback = _Progress(total, done, checkpoint_every, save_checkpoint, progress)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -30,3 +31,39 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary directory beside ``path``; on success it replaces ``path``.
+
+    A directory of several files (a checkpoint) cannot be renamed over a full one in one step,
+    so the swap goes through ``PATH.old``: at every instant ``PATH`` or ``PATH.old`` is a whole
+    earlier version, which :func:`latest_dir` finds. A process killed at any moment leaves at
+    most an unfinished temporary directory, removed by the next call.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = path.with_name(path.name + ".old")
+    if path.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def latest_dir(path: str | os.PathLike) -> Path | None:
+    """The whole directory :func:`atomic_dir` last wrote at ``path``, or None if there is none."""
+    path = Path(path)
+    for candidate in (path, path.with_name(path.name + ".old")):
+        if candidate.is_dir():
+            return candidate
+    return None

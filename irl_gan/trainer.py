@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import time
 from pathlib import Path
@@ -25,10 +26,10 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
 from irl_gan.data import Demonstrations
-from irl_gan.errors import UserError
+from irl_gan.errors import TrainingStopped, UserError
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
-from irl_gan.io import atomic_path, atomic_write_text
+from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
 from irl_gan.segments import Segments, make_segments, transitions
 from irl_gan.tasks import TaskSpec
 
@@ -85,15 +86,59 @@ class TrainConfig:
         return None if self.segment == "full" else int(self.segment)
 
 
+_POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
+_COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every")
+_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono")
+# Set by the trainer itself; a config that names them is refused.
+_FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "policy_kwargs", "verbose"}, "sac": {"policy", "env", "seed", "device", "policy_kwargs", "verbose", "replay_buffer_class"}}
+
+
+def _check_setting(key: str, value) -> None:
+    """One setting's type and range; the message names the setting and what it must be."""
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+    if key in _POSITIVE:
+        ok, want = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive integer"
+    elif key in _NON_NEGATIVE:
+        ok, want = number(value) and value >= 0, "a non-negative number"
+    elif key == "grad_clip":
+        ok, want = value is None or (number(value) and value > 0), "a positive number or null"
+    elif key in ("state_only", "entropy_reward"):
+        ok, want = isinstance(value, bool), "true or false"
+    elif key in ("ppo", "sac", "policy_kwargs"):
+        ok, want = isinstance(value, dict), "a mapping"
+    elif key == "cost_hidden":
+        ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+        want = "a list of positive layer widths"
+    elif key in ("task", "demos", "algo", "generator"):
+        ok, want = isinstance(value, str), "a string"
+    elif key == "seed":
+        ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
+    else:
+        return
+    if not ok:
+        raise UserError(f"'{key}' must be {want}, got {value!r}")
+
+
+def _sb3_arguments(section: str) -> set[str]:
+    import inspect
+
+    from stable_baselines3 import PPO, SAC
+
+    cls = PPO if section == "ppo" else SAC
+    return set(inspect.signature(cls.__init__).parameters) - {"self"} - _FIXED_BY_TRAINER[section]
 
 
 def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
     """TrainConfig from its defaults, then the task's ``train:`` block, then each named layer
     (a config file, the command line) in order; every problem is a one-line UserError."""
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
     merged: dict = {"task": spec.task}
+    merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
     for source, layer in [(str(spec.path), spec.train), *layers]:
         if not isinstance(layer, dict):
             raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
@@ -107,21 +152,23 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
                 merged[key] = value
     if "demos" not in merged:
         raise UserError("no demonstrations given; pass --demos PATH")
-    for key in _POSITIVE:
-        if key in merged and not (isinstance(merged[key], int) and not isinstance(merged[key], bool) and merged[key] > 0):
-            raise UserError(f"'{key}' must be a positive integer, got {merged[key]!r}")
+    for key, value in merged.items():
+        _check_setting(key, value)
     if merged.get("generator", "ppo") not in ("ppo", "sac"):
         raise UserError(f"--generator {merged['generator']!r}: choose ppo or sac")
     if merged.get("algo", "gan-gcl") not in ALGOS:
         raise UserError(f"--algo {merged['algo']!r}: choose one of {', '.join(ALGOS)}")
     seg = merged.get("segment", 1)
-    if not (seg == "full" or (isinstance(seg, int) and seg >= 1) or (isinstance(seg, str) and seg.isdigit() and int(seg) >= 1)):
+    if not (seg == "full" or (isinstance(seg, int) and not isinstance(seg, bool) and seg >= 1) or (isinstance(seg, str) and seg.isdigit() and int(seg) >= 1)):
         raise UserError(f"--segment {seg!r}: use a positive integer or 'full'")
     merged["segment"] = seg if seg == "full" else int(seg)
-    for key in ("cost_lr", "log_z_lr", "lcr", "mono"):
-        if key in merged and not (isinstance(merged[key], (int, float)) and merged[key] >= 0):
-            raise UserError(f"'{key}' must be a non-negative number, got {merged[key]!r}")
-    if isinstance(merged.get("cost_hidden"), list):
+    if merged["segment"] != "full" and merged["segment"] > spec.horizon:
+        raise UserError(f"--segment {merged['segment']} is longer than {spec.task}'s horizon ({spec.horizon} steps); use --segment full")
+    for section in ("ppo", "sac"):
+        unknown = sorted(set(merged.get(section, {})) - _sb3_arguments(section))
+        if unknown:
+            raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
+    if "cost_hidden" in merged:
         merged["cost_hidden"] = tuple(merged["cost_hidden"])
     return TrainConfig(**merged)
 
@@ -162,17 +209,23 @@ class Trainer:
         self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
         self.reward_scale = _RunningScale()
         self.metrics_path = out / "metrics.csv"
+        self.rows: list[dict] = []
         self.round = 0
         self.wall_before = 0.0
         self.writer = None
+        self.writer_purge_step: int | None = None
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
 
         common = dict(seed=self.config.seed, device="cpu", policy_kwargs=self.config.policy_kwargs, verbose=0)
-        if self.config.generator == "ppo":
-            return PPO("MlpPolicy", self.venv, **common, **self.config.ppo)
-        model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer, **common, **self.config.sac)
+        try:
+            if self.config.generator == "ppo":
+                return PPO("MlpPolicy", self.venv, **common, **self.config.ppo)
+            model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer, **common, **self.config.sac)
+        except (TypeError, ValueError, AssertionError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"SB3 rejected the {self.config.generator} settings: {first}") from None
         model.replay_buffer.reward_fn = self.replay_reward
         return model
 
@@ -220,9 +273,12 @@ class Trainer:
             g = gen.index(torch.as_tensor(self.rng.choice(len(gen), n, p=p_gen)))
             loss, diag = self.estimator.loss(Batch(d, g, self._log_pi(d), self._log_pi(g)))
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"cost loss became {float(loss)} at round {self.round}")
+                raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
             self.cost_opt.zero_grad()
             loss.backward()
+            # Checked before the step, so the checkpoint saved on the way out is still sound.
+            if not all(torch.isfinite(p.grad).all() for p in self.estimator.parameters() if p.grad is not None):
+                raise self.stopped(f"the cost's gradient is not finite; {_COST_FIX}")
             if self.config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.estimator.parameters(), self.config.grad_clip)
             self.cost_opt.step()
@@ -256,6 +312,8 @@ class Trainer:
         n = steps * envs
         flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
         reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
+        if not np.isfinite(reward).all():
+            raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
         gamma = self.model.gamma
         self.reward_scale.update(reward)
         reward = reward / self.reward_scale.std
@@ -298,10 +356,13 @@ class Trainer:
         class Hook(BaseCallback):
             def _on_rollout_start(self) -> None:
                 if on_policy:
+                    trainer.check_policy()  # after each PPO update, before the policy acts again
                     trainer.recorder.start_rollout()
 
             def _on_step(self) -> bool:
                 bar.update(self.num_timesteps - bar.n)
+                if not on_policy:
+                    trainer.check_policy()
                 if not on_policy and self.num_timesteps >= next_cost["at"]:
                     # SAC: the cost learns from the steps since its last update; replayed rewards
                     # follow it at once, because the buffer relabels at sample time.
@@ -317,7 +378,18 @@ class Trainer:
                     end_round(self.num_timesteps, diag)
 
         self.out.mkdir(parents=True, exist_ok=True)
-        self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
+        try:
+            self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
+        except KeyboardInterrupt:
+            bar.close()
+            raise self.stopped("interrupted", exit_code=130) from None
+        except ValueError:
+            # A policy that turned NaN inside an SB3 update fails there, in torch's argument
+            # checks of the action distribution; anything else is a real bug and goes on up.
+            if self._policy_finite():
+                raise
+            bar.close()
+            raise self.stopped(_POLICY_NAN) from None
         if self.model.num_timesteps > last["steps"]:
             # Steps after the last round (SAC between cost updates): report where the run ended.
             end_round(self.model.num_timesteps, {})
@@ -335,41 +407,48 @@ class Trainer:
         return self.out / "checkpoint"
 
     def save_checkpoint(self) -> None:
-        """Everything needed to continue: policy, observation statistics, estimator, optimiser, counters."""
-        d = self.checkpoint_dir
-        d.mkdir(parents=True, exist_ok=True)
-        with atomic_path(d / "model.zip") as tmp:
-            self.model.save(tmp)
-        with atomic_path(d / "vecnormalize.pkl") as tmp:
-            self.venv.save(str(tmp))
-        if self.config.generator == "sac":
-            with atomic_path(d / "replay.pkl") as tmp:
-                self.model.save_replay_buffer(tmp)
-        with atomic_path(d / "trainer.pt") as tmp:
+        """Everything needed to continue: policy, observation statistics, estimator, optimiser,
+        counters. Written as a whole directory (``io.atomic_dir``): a kill at any moment leaves
+        the previous checkpoint or this one, never a mixture. A state with NaN in it is never
+        saved: the run stops, and the last sound checkpoint stands."""
+        if not self._finite():
+            raise self.stopped(_POLICY_NAN if not self._policy_finite() else f"the cost's parameters are not finite; {_COST_FIX}")
+        with atomic_dir(self.checkpoint_dir) as d:
+            self.model.save(d / "model.zip")
+            self.venv.save(str(d / "vecnormalize.pkl"))
+            if self.config.generator == "sac":
+                self.model.save_replay_buffer(d / "replay.pkl")
             torch.save(
                 {
                     "estimator": self.estimator.state_dict(),
                     "cost_opt": self.cost_opt.state_dict(),
                     "round": self.round,
                     "wall": self.wall_now(),
-                    "reward_scale": dataclasses.asdict(self.reward_scale) if dataclasses.is_dataclass(self.reward_scale) else vars(self.reward_scale),
+                    "reward_scale": vars(self.reward_scale),
                     "torch_rng": torch.get_rng_state(),
                     "numpy_rng": self.rng.bit_generator.state,
                 },
-                tmp,
+                d / "trainer.pt",
             )
-        # Written last: a checkpoint counts only once its state file names its step.
-        atomic_write_text(d / "state.json", json.dumps({"env_steps": int(self.model.num_timesteps), "round": self.round}))
+            (d / "state.json").write_text(json.dumps({"env_steps": int(self.model.num_timesteps), "round": self.round, **self._identity()}))
+
+    def _identity(self) -> dict:
+        """What a checkpoint must agree on with the run resuming it."""
+        c = self.config
+        return {"task": self.spec.task, "algo": c.algo, "generator": c.generator, "segment": c.segment}
 
     def load_checkpoint(self) -> bool:
         """Continue from ``out/checkpoint`` if there is one; returns whether it did."""
         from stable_baselines3 import PPO, SAC
         from stable_baselines3.common.vec_env import VecNormalize
 
-        d = self.checkpoint_dir
-        if not (d / "state.json").exists():
+        d = latest_dir(self.checkpoint_dir)
+        if d is None or not (d / "state.json").exists():
             return False
         state = json.loads((d / "state.json").read_text())
+        for key, value in self._identity().items():
+            if key in state and state[key] != value:
+                raise UserError(f"--resume: the checkpoint in {self.out} is from a run with {key} {state[key]!r}, not {value!r}; resume it with the same settings or choose a new --out")
         self.venv = VecNormalize.load(str(d / "vecnormalize.pkl"), self.recorder)
         if self.config.generator == "ppo":
             self.model = PPO.load(d / "model.zip", env=self.venv, device="cpu")
@@ -379,14 +458,48 @@ class Trainer:
             self.model.replay_buffer.reward_fn = self.replay_reward
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
         blob = torch.load(d / "trainer.pt", weights_only=False)
-        self.estimator.load_state_dict(blob["estimator"])
-        self.cost_opt.load_state_dict(blob["cost_opt"])
+        try:
+            self.estimator.load_state_dict(blob["estimator"])
+            self.cost_opt.load_state_dict(blob["cost_opt"])
+        except (RuntimeError, KeyError, ValueError):
+            raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]
         vars(self.reward_scale).update(blob["reward_scale"])
         torch.set_rng_state(blob["torch_rng"])
         self.rng.bit_generator.state = blob["numpy_rng"]
-        _truncate_metrics(self.metrics_path, self.round)
+        # Rows logged after the checkpoint are dropped; those rounds are run again.
+        if self.metrics_path.exists():
+            self.rows = list(csv.DictReader(open(self.metrics_path, newline="")))[: self.round]
+            self._write_metrics()
+        self.writer_purge_step = state["env_steps"] + 1
         return state["env_steps"] > 0
+
+    def _finite(self) -> bool:
+        params = [*self.estimator.parameters(), *self.model.policy.parameters()]
+        return all(torch.isfinite(p).all() for p in params)
+
+    def _policy_finite(self) -> bool:
+        return all(torch.isfinite(p).all() for p in self.model.policy.parameters())
+
+    def check_policy(self) -> None:
+        if not self._policy_finite():
+            raise self.stopped(_POLICY_NAN)
+
+    def stopped(self, what: str, exit_code: int = 3) -> TrainingStopped:
+        """The error that ends a run early. Saves a checkpoint first if every parameter is
+        still finite; otherwise the last one on disk stands. NaN never reaches the outputs."""
+        steps = int(self.model.num_timesteps)
+        if self._finite():
+            self.save_checkpoint()
+        d = latest_dir(self.checkpoint_dir)
+        if d is None:
+            saved = "no checkpoint was saved (none had been written yet)"
+        else:
+            at = json.loads((d / "state.json").read_text())["env_steps"]
+            saved = f"the checkpoint at env step {at} is in {self.checkpoint_dir}; continue with --resume"
+        err = TrainingStopped(f"training stopped at env step {steps}: {what}; {saved}")
+        err.exit_code = exit_code
+        return err
 
     def wall_now(self) -> float:
         return self.wall_before + (time.time() - self._start if getattr(self, "_start", None) else 0.0)
@@ -403,46 +516,43 @@ class Trainer:
                 row["normalised"] = self.spec.scores.normalise(row["true_return"])
             diag["true_return"] = row["true_return"]
         row.update({k: v for k, v in diag.items() if k != "true_return"})
-        first = not self.metrics_path.exists()
-        with open(self.metrics_path, "a", newline="") as f:
-            # Fixed columns: a value that appears only later (the first finished episode's return)
-            # must not be lost to a header written before it existed.
-            w = csv.DictWriter(f, fieldnames=METRICS, restval="", extrasaction="ignore")
-            if first:
-                w.writeheader()
-            w.writerow(row)
+        self.rows.append(row)
+        self._write_metrics()
         if self.writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(self.out / "tb"))
+            # On resume, TensorBoard drops the events logged after the checkpoint.
+            self.writer = SummaryWriter(str(self.out / "tb"), purge_step=self.writer_purge_step)
         for key, value in row.items():
             if key not in ("round", "env_steps"):
                 self.writer.add_scalar(_tb_name(key), value, env_steps)
 
+    def _write_metrics(self) -> None:
+        """Rewrite metrics.csv whole, atomically: a killed run never leaves half a row. Fixed
+        columns, so a value that first appears later (the first finished episode's return) has
+        a place in the header written before it existed."""
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=METRICS, restval="", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(self.rows)
+        atomic_write_text(self.metrics_path, buf.getvalue())
+
     def summary(self) -> dict:
-        rows = list(csv.DictReader(open(self.metrics_path))) if self.metrics_path.exists() else []
-        last = rows[-1] if rows else {}
+        last = self.rows[-1] if self.rows else {}
         return {k: (float(v) if v not in (None, "") else None) for k, v in last.items()}
 
     def save_outputs(self) -> None:
         """The policy (an SB3 checkpoint), its observation statistics, the cost, the config."""
         from irl_gan.agents import ObsNorm
 
+        # The config first: a run directory with a config.yaml is one that --resume can continue.
+        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
         with atomic_path(self.out / "policy.zip") as tmp:
             self.model.save(tmp)
         rms = self.venv.obs_rms
         ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon)).save(self.out / "obs_norm.npz")
         self.estimator.cost.save(self.out / "cost.pt")
-        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
-
-
-def _truncate_metrics(path: Path, rounds: int) -> None:
-    """Drop metrics rows logged after the checkpoint being resumed (they will be logged again)."""
-    if not path.exists():
-        return
-    lines = path.read_text().splitlines(keepends=True)
-    atomic_write_text(path, "".join(lines[: rounds + 1]))
 
 
 def _plain(x):
