@@ -223,9 +223,12 @@ def _read_arrays(path: Path, check: _Check) -> tuple[dict, dict]:
     except OSError:
         raise UserError(f"{path}: not a readable HDF5 file (truncated or corrupt); record or import it again") from None
     with f:
-        check(f.attrs.get("format") == FORMAT, f"not an {FORMAT} dataset (no '{FORMAT}' format tag)")
-        version = int(f.attrs.get("format_version", -1))
-        check(version == FORMAT_VERSION, f"format version {version} is not supported (expected {FORMAT_VERSION})")
+        check(_is_format_tag(f.attrs.get("format")), f"not an {FORMAT} dataset (no '{FORMAT}' format tag)")
+        try:
+            version = int(f.attrs.get("format_version", -1))
+        except (TypeError, ValueError, OverflowError):
+            version = -1
+        check(version == FORMAT_VERSION, f"format version {f.attrs.get('format_version')} is not supported (expected {FORMAT_VERSION})")
         try:
             meta = json.loads(f.attrs["meta"])
         except (KeyError, ValueError, TypeError):
@@ -233,29 +236,84 @@ def _read_arrays(path: Path, check: _Check) -> tuple[dict, dict]:
         missing = [k for k in ARRAYS if k not in f]
         check(not missing, f"incomplete dataset: missing {', '.join(missing)}")
         try:
-            arrays = {k: f[k][()] for k in ARRAYS}
-        except (OSError, ValueError, KeyError):
+            arrays = {k: np.asarray(f[k][()]) for k in ARRAYS}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             raise UserError(f"{path}: data is truncated or corrupt; record or import it again") from None
     return meta, arrays
 
 
-def _validate(meta: dict, a: dict, check: _Check) -> None:
+def _is_format_tag(value) -> bool:
+    return isinstance(value, str) and value == FORMAT
+
+
+_PER_EPISODE = {
+    "episode_lengths": "integer",
+    "episode_terminated": "bool",
+    "episode_seeds": "integer",
+    "episode_returns": "floating",
+    "episode_truncated": "bool",
+}
+
+
+def _check_meta(meta, check: _Check) -> None:
+    """The metadata's structure, before anything reads from it."""
+    check(isinstance(meta, dict), "metadata must be a JSON object")
     for key in ("task", "env_id", "observation_space", "action_space"):
         check(key in meta, f"metadata lacks '{key}'")
+    check(isinstance(meta["env_id"], str), "metadata 'env_id' must be a string")
+    for name in ("observation_space", "action_space"):
+        space = meta[name]
+        check(isinstance(space, dict) and isinstance(space.get("shape"), list), f"metadata '{name}' must have a 'shape' list")
+        check(
+            len(space["shape"]) == 1 and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in space["shape"]),
+            f"metadata '{name}' must be a flat Box (shape [n], n >= 1), found shape {space['shape']}",
+        )
+    act = meta["action_space"]
+    for bound in ("low", "high"):
+        try:
+            arr = np.asarray(act.get(bound), dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+        check(arr is not None and arr.shape == tuple(act["shape"]), f"metadata action_space '{bound}' must be numbers of shape {tuple(act['shape'])}")
+    scores = meta.get("scores")
+    check(
+        scores is None or (isinstance(scores, dict) and all(isinstance(scores.get(k), (int, float)) for k in ("random", "expert"))),
+        "metadata 'scores' must be null or hold numbers 'random' and 'expert'",
+    )
+
+
+def _check_kinds(a: dict, check: _Check) -> None:
+    """Dimensions and dtypes of the arrays, before any arithmetic on them."""
+    for k, kind in _PER_EPISODE.items():
+        check(a[k].ndim == 1, f"{k} must be a 1-D array, found shape {a[k].shape}")
+        ok = a[k].dtype == bool if kind == "bool" else np.issubdtype(a[k].dtype, getattr(np, kind))
+        if kind == "bool":
+            ok = ok or np.issubdtype(a[k].dtype, np.integer)
+        check(ok, f"{k} must be {kind}, found {a[k].dtype}")
+    for k, ndim in (("observations", 2), ("actions", 2), ("rewards", 1)):
+        check(a[k].ndim == ndim, f"{k} must be a {ndim}-D array, found shape {a[k].shape}")
+        check(np.issubdtype(a[k].dtype, np.floating), f"{k} must be floating point, found {a[k].dtype}")
+
+
+def _validate(meta: dict, a: dict, check: _Check) -> None:
+    _check_meta(meta, check)
+    _check_kinds(a, check)
     lengths = a["episode_lengths"]
     n_ep = len(lengths)
     check(n_ep > 0, "empty dataset: it holds no episodes")
     for k in ("episode_terminated", "episode_truncated", "episode_seeds", "episode_returns"):
         check(len(a[k]) == n_ep, f"{k} has {len(a[k])} entries for {n_ep} episodes")
-    check(lengths.ndim == 1 and np.issubdtype(lengths.dtype, np.integer), "episode_lengths must be a 1-D integer array")
     check(bool((lengths > 0).all()), f"episode {int(np.argmin(lengths > 0))} has length {int(lengths.min())}; every episode needs >= 1 step")
-    total = int(lengths.sum())
+    # Lengths are checked against the data they claim before anything is sized by them, so a
+    # gigantic claim costs nothing (and Python integers cannot overflow).
+    total = sum(int(n) for n in lengths)
     check(len(a["actions"]) == total, f"lengths sum to {total} steps but there are {len(a['actions'])} actions")
     check(len(a["rewards"]) == total, f"lengths sum to {total} steps but there are {len(a['rewards'])} rewards")
     check(
         len(a["observations"]) == total + n_ep,
         f"{n_ep} episodes of {total} steps need {total + n_ep} observations, found {len(a['observations'])}",
     )
+    a["episode_lengths"] = lengths = lengths.astype(np.int64)  # any integer dtype; now known to fit
     obs_space, act_space = meta["observation_space"], meta["action_space"]
     check(
         tuple(a["observations"].shape[1:]) == tuple(obs_space["shape"]),
@@ -265,13 +323,12 @@ def _validate(meta: dict, a: dict, check: _Check) -> None:
         tuple(a["actions"].shape[1:]) == tuple(act_space["shape"]),
         f"actions have dimension {tuple(a['actions'].shape[1:])}, the action space {tuple(act_space['shape'])}",
     )
-    for k in ("observations", "actions", "rewards"):
-        check(np.issubdtype(a[k].dtype, np.floating), f"{k} must be floating point, found {a[k].dtype}")
+    for k in ("observations", "actions", "rewards", "episode_returns"):
         bad = ~np.isfinite(a[k])
         if bad.any():
             row = int(np.argwhere(bad)[0][0])
             ends = np.cumsum(lengths + 1 if k == "observations" else lengths)
-            ep = int(np.searchsorted(ends, row, side="right"))
+            ep = row if k == "episode_returns" else int(np.searchsorted(ends, row, side="right"))
             raise UserError(f"{check.path}: non-finite value (NaN or Inf) in {k} of episode {ep}")
     low = np.asarray(act_space["low"], dtype=np.float64)
     high = np.asarray(act_space["high"], dtype=np.float64)
@@ -310,12 +367,14 @@ def read_meta(path: str | Path) -> dict:
     _check_file(path, check)
     try:
         with h5py.File(path, "r") as f:
-            check(f.attrs.get("format") == FORMAT, f"not an {FORMAT} dataset (no '{FORMAT}' format tag)")
-            return json.loads(f.attrs["meta"])
+            check(_is_format_tag(f.attrs.get("format")), f"not an {FORMAT} dataset (no '{FORMAT}' format tag)")
+            meta = json.loads(f.attrs["meta"])
     except OSError:
         raise UserError(f"{path}: not a readable HDF5 file (truncated or corrupt); record or import it again") from None
     except (KeyError, ValueError, TypeError):
         raise UserError(f"{path}: metadata is missing or not valid JSON") from None
+    _check_meta(meta, check)
+    return meta
 
 
 def _check_file(path: Path, check: _Check) -> None:
