@@ -17,6 +17,8 @@ Imports produce ordinary episodes, then go through the same validation as any da
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -184,9 +186,18 @@ def export_minari(demos: Demonstrations, dataset_id: str, data_path: Path | None
         from minari.data_collector.episode_buffer import EpisodeBuffer
     except ImportError:
         raise UserError("exporting to Minari needs minari: pip install 'irl_gan[minari]'") from None
-    if data_path is not None:
-        os.environ["MINARI_DATASETS_PATH"] = str(Path(data_path).resolve())
     from irl_gan.data import space_from_dict
+
+    root = Path(data_path or os.environ.get("MINARI_DATASETS_PATH") or Path.home() / ".minari" / "datasets").resolve()
+    dest = root / dataset_id
+    if dest.exists():
+        raise UserError(f"Minari dataset '{dataset_id}' already exists at {dest}; choose another --id or delete it")
+    root.mkdir(parents=True, exist_ok=True)
+    # Built in a staging root beside the real one, then renamed into place: an interrupted
+    # export leaves no half-written dataset for minari.load_dataset to find.
+    staging = Path(tempfile.mkdtemp(prefix=".irl_gan-export.", dir=root))
+    previous = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(staging)
 
     buffers = [
         EpisodeBuffer(
@@ -218,6 +229,14 @@ def export_minari(demos: Demonstrations, dataset_id: str, data_path: Path | None
                 ref_max_score=scores.get("expert"),
                 description=f"Recorded with irl_gan from {demos.path}",
             )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / dataset_id, dest)
     except ValueError as exc:
         raise UserError(f"Minari refused dataset id '{dataset_id}': {str(exc).splitlines()[0]}") from None
-    return Path(dataset.spec.data_path)
+    finally:
+        if previous is None:
+            os.environ.pop("MINARI_DATASETS_PATH")
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = previous
+        shutil.rmtree(staging, ignore_errors=True)
+    return dest / "data"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +34,21 @@ class VideoWriter:
             raise UserError(f"--video {path}: use an .mp4 or .gif file name")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.writer = imageio.get_writer(path, fps=fps, macro_block_size=1) if path.suffix.lower() == ".mp4" else imageio.get_writer(path, duration=1000 / fps)
+        # Written beside the target under a temporary name, renamed when complete.
+        self.tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+        self.writer = imageio.get_writer(self.tmp, fps=fps, macro_block_size=1) if path.suffix.lower() == ".mp4" else imageio.get_writer(self.tmp, duration=1000 / fps)
         self.frames = 0
 
     def __call__(self, frame: np.ndarray) -> None:
         self.writer.append_data(frame)
         self.frames += 1
 
-    def close(self) -> None:
+    def close(self, complete: bool = True) -> None:
         self.writer.close()
+        if complete:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
 
 
 def _check_rendering(env, spec: TaskSpec, seed: int) -> None:
@@ -79,9 +86,14 @@ def evaluate_policy(
             _check_rendering(env, spec, seed)
             writer = VideoWriter(Path(video), int(env.metadata.get("render_fps", 30)))
         eps = rollout(env, policy, episodes, seed, progress, desc="eval", on_frame=writer, frame_episodes=video_episodes)
-    finally:
+    except BaseException:
+        if writer is not None:
+            writer.close(complete=False)
+        raise
+    else:
         if writer is not None:
             writer.close()
+    finally:
         env.close()
     out = return_stats(eps)
     if spec.scores is not None:

@@ -67,14 +67,15 @@ def test_import_with_wrong_shapes_leaves_nothing_behind(tmp_path, source, cli):
     assert not any(p.suffix == ".h5" and p.name != "src.h5" for p in tmp_path.iterdir())
 
 
-def test_export_to_minari_loads_with_minari(tmp_path, source, cli):
+def test_export_to_minari_loads_with_minari(tmp_path, source, cli, monkeypatch):
     minari = pytest.importorskip("minari")
     root = tmp_path / "minari"
     code, out, err = cli("demos", "export-minari", source.path, "--id", "irl_gan/pendulum/test-v0", "--data-path", root)
     assert code == 0, err
-    import os
-
-    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    assert [p.name for p in root.iterdir()] == ["irl_gan"]  # staged beside, renamed in, nothing left over
+    code, _, err = cli("demos", "export-minari", source.path, "--id", "irl_gan/pendulum/test-v0", "--data-path", root)
+    assert code == 2 and "already exists" in err
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
     ds = minari.load_dataset("irl_gan/pendulum/test-v0")
     assert ds.total_episodes == 3 and ds.total_steps == source.n_steps
     ep = next(iter(ds.iterate_episodes([1])))

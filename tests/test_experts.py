@@ -67,6 +67,17 @@ def test_video_is_rendered_headless(tmp_path, cli):
     frames = [f for f in imageio.get_reader(video)]
     assert len(frames) > 2 and frames[0].shape[2] == 3
     assert frames[0].std() > 1  # a picture, not a blank frame
+    assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]  # written under a temporary name, then renamed
+
+
+def test_interrupted_video_leaves_no_file(tmp_path, cli, monkeypatch):
+    import controllers
+
+    video = tmp_path / "v.mp4"
+    monkeypatch.setattr(controllers, "zero", controllers.interrupts_after_50_steps)
+    code, _, err = cli("eval-policy", "controllers:zero", "--task", "invertedpendulum", "--episodes", 3, "--video", video)
+    assert code == 130 and "interrupted" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_retraining_over_an_existing_agent_needs_resume_or_force(tmp_path, tiny_task, cli):
