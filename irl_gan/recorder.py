@@ -19,11 +19,13 @@ from irl_gan.data import Episode
 
 class Recorder(VecEnvWrapper):
     def __init__(self, venv, keep_episodes: int = 64):
+        """``keep_episodes`` = 0 keeps no episodes (K = 1 needs only the rollout's steps)."""
         super().__init__(venv)
+        self.track_episodes = keep_episodes > 0
         n = venv.num_envs
         self._obs = None
         self._open = [{"obs": [], "acts": [], "rews": []} for _ in range(n)]
-        self.episodes: collections.deque[Episode] = collections.deque(maxlen=keep_episodes)
+        self.episodes: collections.deque[Episode] = collections.deque(maxlen=max(keep_episodes, 1))
         self.start_rollout()
 
     # ------------------------------------------------------------------ rollouts
@@ -50,25 +52,32 @@ class Recorder(VecEnvWrapper):
 
     def step_wait(self):
         obs, rews, dones, infos = self.venv.step_wait()
-        nxt = obs.copy()
+        # The vec env hands out fresh arrays each step, so they are kept without copying.
+        nxt = obs
         terminated = np.zeros(self.num_envs, bool)
         truncated = np.zeros(self.num_envs, bool)
+        ended = np.flatnonzero(dones)
+        if len(ended):
+            nxt = obs.copy()
+            for i in ended:
+                nxt[i] = infos[i]["terminal_observation"]
+                truncated[i] = bool(infos[i].get("TimeLimit.truncated", False))
+                terminated[i] = not truncated[i]
+        if self.track_episodes:
+            self._track(obs, rews, dones, nxt, terminated, truncated)
+        for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("terminated", terminated), ("truncated", truncated)):
+            self.steps[key].append(value)
+        self._obs = obs
+        return obs, rews, dones, infos
+
+    def _track(self, obs, rews, dones, nxt, terminated, truncated) -> None:
         for i in range(self.num_envs):
             ep = self._open[i]
             ep["acts"].append(self._acts[i])
             ep["rews"].append(float(rews[i]))
+            ep["obs"].append(nxt[i].copy())
             if dones[i]:
-                nxt[i] = infos[i]["terminal_observation"]
-                truncated[i] = bool(infos[i].get("TimeLimit.truncated", False))
-                terminated[i] = not truncated[i]
-                ep["obs"].append(nxt[i])
                 self.episodes.append(
                     Episode(np.asarray(ep["obs"]), np.asarray(ep["acts"]), np.asarray(ep["rews"]), bool(terminated[i]), bool(truncated[i]))
                 )
                 self._open[i] = {"obs": [obs[i].copy()], "acts": [], "rews": []}
-            else:
-                ep["obs"].append(obs[i].copy())
-        for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("terminated", terminated), ("truncated", truncated)):
-            self.steps[key].append(np.asarray(value).copy())
-        self._obs = obs
-        return obs, rews, dones, infos

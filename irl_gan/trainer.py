@@ -193,7 +193,7 @@ class Trainer:
         self.demo_segments = make_segments(episodes, self.k)
         obs_dim, act_dim = episodes[0].observations.shape[1] + 1, episodes[0].actions.shape[1]
 
-        self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=max(64, 4 * config.n_envs))
+        self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.gen_settings = config.ppo if config.generator == "ppo" else config.sac
         gamma = self.gen_settings.get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
