@@ -5,6 +5,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -235,3 +236,15 @@ def test_a_million_halfcheetah_transitions_load_within_2_gib(tmp_path):
     before, peak = map(int, subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split())
     assert peak < 2 * 1024**2, f"peak {peak / 1024:.0f} MiB"  # ru_maxrss is in KiB on Linux
     assert peak - before < 1.5 * 1024**2
+
+
+def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path, setup, cli):
+    demos, config = setup
+    out = tmp_path / "run"
+    assert cli(*train_args(demos, config, out, 128))[0] == 0
+    for name in ("checkpoint", "metrics.csv", "policy.zip"):  # as a kill right after config.yaml leaves it
+        path = out / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    code, _, err = cli(*train_args(demos, config, out, 256, "--resume"))
+    assert code == 0 and "no checkpoint in" in err and "starting the run from step 0" in err
+    assert [int(r["env_steps"]) for r in metrics(out)] == [128, 256]

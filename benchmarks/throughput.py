@@ -1,0 +1,123 @@
+"""Throughput: env steps/s of `irl-gan train` against the same generator trained by plain SB3
+on the true reward, same envs and settings, measured side by side in one process (issue 4).
+
+For each generator (PPO, SAC) and each repeat, two runs of the same length are timed one after
+the other, plain SB3 then irl_gan (the order alternates between repeats, so drift in the
+machine's load falls on both sides):
+
+* plain:   SB3 ``learn`` on ``VecNormalize(make_vec_env(task))`` with the trainer's settings;
+* irl_gan: ``Trainer.train`` (gan-gcl, K = 1, 4 demos): the same envs, wrapped by the recorder;
+  every cost update, log π evaluation, relabelling and the final save of outputs included.
+
+Both sides are built before the clock starts. One torch thread. The reported ratio is the median
+over repeats of (irl_gan steps/s) / (plain steps/s).
+
+    .venv/bin/python benchmarks/throughput.py [--task halfcheetah] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+STEPS = {"ppo": 16_384, "sac": 3_000}
+# SAC trains from its first thousand steps, so most of the timed steps include gradient updates.
+SAC_SETTINGS = {"learning_starts": 1000, "buffer_size": 100_000}
+
+
+def plain(spec, config):
+    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    settings = config.ppo if config.generator == "ppo" else config.sac
+    venv = VecNormalize(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), norm_obs=True, norm_reward=False, gamma=settings.get("gamma", 0.99))
+    cls = PPO if config.generator == "ppo" else SAC
+    model = cls("MlpPolicy", venv, seed=config.seed, device="cpu", policy_kwargs=config.policy_kwargs, verbose=0, **settings)
+    start = time.perf_counter()
+    model.learn(total_timesteps=config.steps)
+    return model.num_timesteps / (time.perf_counter() - start)
+
+
+def ours(spec, demos, config):
+    from irl_gan.trainer import Trainer
+
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(spec, demos, config, Path(out) / "run")
+        start = time.perf_counter()
+        trainer.train(progress=False)
+        return trainer.model.num_timesteps / (time.perf_counter() - start)
+
+
+def main() -> int:
+    import torch
+
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--task", default="halfcheetah")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--generators", default="ppo,sac")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    spec = load_spec(args.task)
+    demos_path = ROOT / "demos" / f"{spec.task}.h5"
+    demos = load_demos(demos_path, spec)
+
+    rows = []
+    for generator in args.generators.split(","):
+        layer = {"demos": str(demos_path), "generator": generator, "steps": STEPS[generator], "algo": "gan-gcl", "segment": 1}
+        if generator == "sac":
+            layer["sac"] = SAC_SETTINGS
+        config = resolve_config(spec, [("benchmark", layer)])
+        for repeat in range(args.repeats):
+            order = ("plain", "irl_gan") if repeat % 2 == 0 else ("irl_gan", "plain")
+            rates = {}
+            for side in order:
+                rates[side] = plain(spec, config) if side == "plain" else ours(spec, demos, config)
+            row = {"task": spec.task, "generator": generator, "repeat": repeat, "steps": config.steps, "n_envs": config.n_envs,
+                   "plain_steps_per_s": round(rates["plain"], 1), "irl_gan_steps_per_s": round(rates["irl_gan"], 1),
+                   "ratio": round(rates["irl_gan"] / rates["plain"], 3)}
+            rows.append(row)
+            print(row, flush=True)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / "throughput.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    lines = [
+        "# Throughput: `irl-gan train` against plain SB3 on the true reward",
+        "",
+        f"Task {spec.task} ({spec.env_id}), gan-gcl with K = 1 and 4 demos, default trainer settings;",
+        f"one torch thread; {args.repeats} interleaved repeats; {platform.processor() or platform.machine()}, {os.cpu_count()} cores,",
+        f"load average {os.getloadavg()[0]:.1f} at the end. Command: `.venv/bin/python benchmarks/throughput.py`.",
+        "",
+        "| generator | env steps per run | plain SB3 steps/s | irl_gan steps/s | ratio (median) | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for generator in args.generators.split(","):
+        g = [r for r in rows if r["generator"] == generator]
+        ratio = statistics.median(r["ratio"] for r in g)
+        lines.append(
+            f"| {generator} | {g[0]['steps']:,} | {statistics.median(r['plain_steps_per_s'] for r in g):.0f} | "
+            f"{statistics.median(r['irl_gan_steps_per_s'] for r in g):.0f} | {ratio:.2f}x | >= 0.9x: {'met' if ratio >= 0.9 else 'NOT met'} |"
+        )
+    (RESULTS / "throughput.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
