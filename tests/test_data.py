@@ -92,3 +92,17 @@ def test_empty_dataset_is_refused(tmp_path):
     path = _mutate(record_pendulum(tmp_path / "d.h5"), empty)
     with pytest.raises(UserError, match="empty dataset"):
         load_demos(path)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    """Written through a private temporary file, a dataset still ends up readable as the umask allows."""
+    import os
+
+    from helpers import record_pendulum
+
+    mask = os.umask(0o022)
+    try:
+        path = record_pendulum(tmp_path / "d.h5", episodes=1)
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644
