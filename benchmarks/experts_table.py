@@ -44,6 +44,10 @@ def main() -> None:
             print(f"| {spec['env_id']} | {spec['expert']['algo'].upper()} | — | — | not shipped yet | — | — | {ref} | no expert yet |")
     print()
     print("References: " + "; ".join(f"{c['env_id']}: {c['reference']['source']}" for c in cards if c.get("reference")))
+    notes = [f"{c['env_id']}: {c['reference']['note']}" for c in cards if (c.get("reference") or {}).get("note")]
+    if notes:
+        print()
+        print("Notes: " + " ".join(notes))
 
 
 if __name__ == "__main__":
