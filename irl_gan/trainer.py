@@ -214,6 +214,7 @@ class Trainer:
         self.wall_before = 0.0
         self.writer = None
         self.writer_purge_step: int | None = None
+        self._r_abs: float | None = None
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
@@ -282,6 +283,7 @@ class Trainer:
             if self.config.grad_clip:
                 torch.nn.utils.clip_grad_norm_(self.estimator.parameters(), self.config.grad_clip)
             self.cost_opt.step()
+            self._r_abs = None
             diag["cost_loss"] = float(loss.detach())
         return diag
 
@@ -293,10 +295,17 @@ class Trainer:
         log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
         reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
         gamma = self.model.gamma
-        zeros_obs, zeros_act = np.zeros((1, obs.shape[1])), np.zeros((1, acts.shape[1]))
-        absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
-        r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
-        return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * r_abs
+        return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * self._absorbing_reward()
+
+    @torch.no_grad()
+    def _absorbing_reward(self) -> float:
+        """``r(s_abs)``, cached until the cost next changes (SAC asks for it at every sample)."""
+        if self._r_abs is None:
+            obs_dim, act_dim = self.demo_segments.obs.shape[-1] - 1, self.demo_segments.acts.shape[-1]
+            zeros_obs, zeros_act = np.zeros((1, obs_dim)), np.zeros((1, act_dim))
+            absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
+            self._r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
+        return self._r_abs
 
     def replay_reward(self, obs, scaled_acts, next_obs, terminated) -> np.ndarray:
         """SAC: rewards of replayed transitions under the current cost. SAC's own entropy term
@@ -361,9 +370,9 @@ class Trainer:
 
             def _on_step(self) -> bool:
                 bar.update(self.num_timesteps - bar.n)
-                if not on_policy:
-                    trainer.check_policy()
                 if not on_policy and self.num_timesteps >= next_cost["at"]:
+                    # A NaN actor between these checks fails in SB3's predict; train() catches it.
+                    trainer.check_policy()
                     # SAC: the cost learns from the steps since its last update; replayed rewards
                     # follow it at once, because the buffer relabels at sample time.
                     next_cost["at"] += trainer.config.cost_every
@@ -464,6 +473,7 @@ class Trainer:
         except (RuntimeError, KeyError, ValueError):
             raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]
+        self._r_abs = None
         vars(self.reward_scale).update(blob["reward_scale"])
         torch.set_rng_state(blob["torch_rng"])
         self.rng.bit_generator.state = blob["numpy_rng"]
@@ -475,11 +485,10 @@ class Trainer:
         return state["env_steps"] > 0
 
     def _finite(self) -> bool:
-        params = [*self.estimator.parameters(), *self.model.policy.parameters()]
-        return all(torch.isfinite(p).all() for p in params)
+        return _all_finite(self.estimator.parameters()) and self._policy_finite()
 
     def _policy_finite(self) -> bool:
-        return all(torch.isfinite(p).all() for p in self.model.policy.parameters())
+        return _all_finite(self.model.policy.parameters())
 
     def check_policy(self) -> None:
         if not self._policy_finite():
@@ -553,6 +562,11 @@ class Trainer:
         ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon)).save(self.out / "obs_norm.npz")
         self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
+
+
+@torch.no_grad()
+def _all_finite(params) -> bool:
+    return bool(torch.isfinite(torch.cat([p.reshape(-1) for p in params])).all())
 
 
 def _plain(x):
