@@ -42,9 +42,11 @@ class RunningNorm(nn.Module):
         self.register_buffer("var", torch.ones(dim, dtype=torch.float64))
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))
         self.clip, self.eps = clip, eps
+        self._affine: dict = {}  # (dtype, device) -> (mean, 1/std), rebuilt after every change
 
     @torch.no_grad()
     def update(self, x: Tensor) -> None:
+        self._affine.clear()
         x = x.reshape(-1, x.shape[-1]).double()
         n, mean, var = x.shape[0], x.mean(0), x.var(0, unbiased=False)
         total = self.count + n
@@ -53,9 +55,17 @@ class RunningNorm(nn.Module):
         self.var = (self.var * self.count + var * n + delta**2 * self.count * n / total) / total
         self.count = total
 
+    def _load_from_state_dict(self, *args, **kwargs):
+        self._affine.clear()
+        super()._load_from_state_dict(*args, **kwargs)
+
     def forward(self, x: Tensor) -> Tensor:
-        out = (x - self.mean.to(x.dtype)) / torch.sqrt(self.var.to(x.dtype) + self.eps)
-        return out.clamp(-self.clip, self.clip)
+        key = (x.dtype, x.device)
+        if key not in self._affine:
+            with torch.no_grad():
+                self._affine[key] = (self.mean.to(x.dtype), torch.rsqrt(self.var + self.eps).to(x.dtype))
+        mean, inv_std = self._affine[key]
+        return ((x - mean) * inv_std).clamp(-self.clip, self.clip)
 
 
 def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int = 1) -> nn.Sequential:

@@ -120,13 +120,22 @@ def make_segments(episodes: Sequence[Episode], k: int, dtype=torch.float32) -> S
 
 def transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Segments:
     """K = 1 segments from flat transition arrays (a generator's rollout); a terminated step leads
-    into the absorbing state. With ``absorbing`` the rows are absorbing self-loops themselves."""
-    obs_a = augment(obs, absorbing)
-    nxt = np.where(np.asarray(terminated)[:, None], augment(next_obs, True), augment(next_obs, False))
-    n = len(obs_a)
-    t = lambda x: torch.as_tensor(np.asarray(x, dtype=np.float64)[:, None], dtype=torch.float32)  # noqa: E731
+    into the absorbing state. With ``absorbing`` the rows are absorbing self-loops themselves.
+
+    Built straight in float32: SAC asks for this at every replay sample."""
+    n, d = len(obs), np.shape(obs)[1]
+    term = np.asarray(terminated, dtype=bool)
+    obs_a = np.zeros((n, 1, d + 1), np.float32)
+    nxt = np.zeros((n, 1, d + 1), np.float32)
+    if absorbing:
+        obs_a[:, 0, d] = 1.0
+        nxt[:, 0, d] = 1.0
+    else:
+        obs_a[:, 0, :d] = obs
+        nxt[:, 0, :d] = np.where(term[:, None], 0.0, next_obs)
+        nxt[:, 0, d] = term
+    ones, zeros = torch.ones(n, 1), torch.zeros(n, 1)
     return Segments(
-        obs=t(obs_a), acts=t(acts), next_obs=t(nxt),
-        done=t(np.zeros(n)), mask=t(np.ones(n)),
-        policy_step=t(np.full(n, 0.0 if absorbing else 1.0)),
+        obs=torch.from_numpy(obs_a), acts=torch.as_tensor(np.asarray(acts, dtype=np.float32)[:, None]), next_obs=torch.from_numpy(nxt),
+        done=zeros, mask=ones, policy_step=zeros if absorbing else ones,
     )
