@@ -56,9 +56,12 @@ def summarise(rows: list[dict]) -> str:
         "4 demonstrations, default settings (PPO generator), 20 deterministic evaluation episodes of the",
         "final policy (seeds from 500,000). K = full is the paper's trajectory discriminator.",
         "Command: `.venv/bin/python benchmarks/segments.py` (resumable; cells in segments.csv are kept).",
+        "The effective sample size is over the last cost update's 2n segments, n per side: n = 256 at",
+        "K = 1 and 10, but at K = full only n = 4 (one segment per demo episode), so 8 at most.",
+        "One seed per cell so far: differences between K values are not yet told apart from seed variation.",
         "",
-        "| task | env steps | K | seeds | normalised return (mean; per seed) |",
-        "|---|---|---|---|---|",
+        "| task | env steps | K | seeds | normalised return (mean; per seed) | ESS of the IS weights, last round |",
+        "|---|---|---|---|---|---|",
     ]
     order = {"1": 0, "full": 10**9}
     keyed: dict[tuple, list[dict]] = {}
@@ -66,8 +69,9 @@ def summarise(rows: list[dict]) -> str:
         keyed.setdefault((r["task"], r["k"]), []).append(r)
     for (task, k), cell in sorted(keyed.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], int(kv[0][1]) if kv[0][1].isdigit() else 0))):
         scores = [float(r["eval_normalised"]) for r in cell]
+        ess = [float(r["final_ess"]) for r in cell if r["final_ess"]]
         lines.append(f"| {task} | {int(cell[0]['steps']):,} | {k} | {len(cell)} | {statistics.mean(scores):.3f}; "
-                     f"{', '.join(f'{s:.3f}' for s in scores)} |")
+                     f"{', '.join(f'{s:.3f}' for s in scores)} | {statistics.mean(ess):.0f} |")
     return "\n".join(lines) + "\n"
 
 

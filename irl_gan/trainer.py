@@ -479,7 +479,8 @@ class Trainer:
         self.rng.bit_generator.state = blob["numpy_rng"]
         # Rows logged after the checkpoint are dropped; those rounds are run again.
         if self.metrics_path.exists():
-            self.rows = list(csv.DictReader(open(self.metrics_path, newline="")))[: self.round]
+            with open(self.metrics_path, newline="") as f:
+                self.rows = list(csv.DictReader(f))[: self.round]
             self._write_metrics()
         self.writer_purge_step = state["env_steps"] + 1
         return state["env_steps"] > 0
