@@ -121,6 +121,8 @@ def main() -> int:
         f"Task {spec.task} ({spec.env_id}), gan-gcl with K = 1 and 4 demos, default trainer settings;",
         f"one torch thread; {args.repeats} interleaved repeats; {platform.processor() or platform.machine()}, {os.cpu_count()} cores,",
         f"load average {os.getloadavg()[0]:.1f} at the end. Command: `.venv/bin/python benchmarks/throughput.py`.",
+        "With another job on the second core, single repeats varied by about 15% either way, in CPU time",
+        "as in wall time: read the medians.",
         "",
         "| generator | env steps per run | plain SB3 steps per CPU-s | irl_gan steps per CPU-s | ratio, CPU time | ratio, wall clock (range) | target >= 0.9x |",
         "|---|---|---|---|---|---|---|",
