@@ -49,6 +49,17 @@ def run_cell(task: str, k: str, seed: int, steps: int, runs: Path) -> dict:
             "train_wall_s": round(wall, 1), "final_log_z_is": last.get("log_z_is", ""), "final_ess": last.get("ess", "")}
 
 
+def batch_per_side(task: str, k: str) -> int:
+    """n: the segments per side in one cost update, as the trainer cuts them (disc_batch 256 at most)."""
+    from irl_gan.data import load_demos
+    from irl_gan.segments import make_segments
+    from irl_gan.tasks import load_spec
+
+    spec = load_spec(task)
+    episodes = load_demos(ROOT / "demos" / f"{task}.h5").episodes[:4]
+    return min(256, len(make_segments(episodes, spec.horizon if k == "full" else int(k))))
+
+
 def summarise(rows: list[dict]) -> str:
     lines = [
         "# The segment question: gan-gcl's normalised return against segment length K",
@@ -56,11 +67,11 @@ def summarise(rows: list[dict]) -> str:
         "4 demonstrations, default settings (PPO generator), 20 deterministic evaluation episodes of the",
         "final policy (seeds from 500,000). K = full is the paper's trajectory discriminator.",
         "Command: `.venv/bin/python benchmarks/segments.py` (resumable; cells in segments.csv are kept).",
-        "The effective sample size is over the last cost update's 2n segments, n per side: n = 256 at",
-        "K = 1 and 10, but at K = full only n = 4 (one segment per demo episode), so 8 at most.",
+        "The effective sample size is over the last cost update's 2n segments: n per side is at most the",
+        "number of demo segments (4 episodes cut into K-step windows) and at most 256.",
         "One seed per cell so far: differences between K values are not yet told apart from seed variation.",
         "",
-        "| task | env steps | K | seeds | normalised return (mean; per seed) | ESS of the IS weights, last round |",
+        "| task | env steps | K | seeds | normalised return (mean; per seed) | ESS of the IS weights, last round, of 2n |",
         "|---|---|---|---|---|---|",
     ]
     order = {"1": 0, "full": 10**9}
@@ -71,7 +82,7 @@ def summarise(rows: list[dict]) -> str:
         scores = [float(r["eval_normalised"]) for r in cell]
         ess = [float(r["final_ess"]) for r in cell if r["final_ess"]]
         lines.append(f"| {task} | {int(cell[0]['steps']):,} | {k} | {len(cell)} | {statistics.mean(scores):.3f}; "
-                     f"{', '.join(f'{s:.3f}' for s in scores)} | {statistics.mean(ess):.0f} |")
+                     f"{', '.join(f'{s:.3f}' for s in scores)} | {statistics.mean(ess):.0f} of {2 * batch_per_side(task, k)} |")
     return "\n".join(lines) + "\n"
 
 
