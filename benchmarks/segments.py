@@ -69,7 +69,7 @@ def summarise(rows: list[dict]) -> str:
         "Command: `.venv/bin/python benchmarks/segments.py` (resumable; cells in segments.csv are kept).",
         "The effective sample size is over the last cost update's 2n segments: n per side is at most the",
         "number of demo segments (4 episodes cut into K-step windows) and at most 256.",
-        "One seed per cell so far: differences between K values are not yet told apart from seed variation.",
+        "One or two seeds per cell so far: differences between K values are not yet told apart from seed variation.",
         "",
         "| task | env steps | K | seeds | normalised return (mean; per seed) | ESS of the IS weights, last round, of 2n |",
         "|---|---|---|---|---|---|",
