@@ -16,3 +16,13 @@ def record_pendulum(path: Path, episodes: int = 3, controller=None, seed: int = 
     meta = make_meta(spec, env, {"callable": "controllers:pendulum_swing_up"}, True, "tests")
     env.close()
     return save_demos(path, eps, meta)
+
+
+def tiny_training_inputs(tmp_path: Path, settings: dict) -> tuple[Path, Path]:
+    """Two recorded Pendulum episodes and a --config file of ``settings``, for quick training runs."""
+    import yaml
+
+    demos = record_pendulum(tmp_path / "demos.h5", episodes=2)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    return demos, config

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
 from conftest import ROOT
-from helpers import record_pendulum
+from helpers import tiny_training_inputs
+
 from irl_gan.io import latest_dir
 
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "policy_kwargs": {"net_arch": [16, 16]},
@@ -27,10 +27,7 @@ TIMING = {"wall_s", "env_steps_per_s"}
 
 @pytest.fixture
 def setup(tmp_path):
-    demos = record_pendulum(tmp_path / "demos.h5", episodes=2)
-    config = tmp_path / "tiny.yaml"
-    config.write_text(yaml.safe_dump(TINY))
-    return demos, config
+    return tiny_training_inputs(tmp_path, TINY)
 
 
 def train_args(demos, config, out, steps, *extra):
@@ -98,8 +95,7 @@ def test_sigkill_at_random_moments_then_resume_loses_at_most_one_checkpoint_inte
         logged = int(metrics(out)[-1]["env_steps"]) if (out / "metrics.csv").exists() and metrics(out) else 0
         resumed_from = assert_run_files_sound(out)
         assert resumed_from >= logged - every, (attempt, logged, resumed_from)
-        assert not list(out.parent.glob("run/.*.tmp")) or True  # leftovers are allowed; they never load
-    done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert_run_files_sound(out)
     rows = metrics(out)
@@ -201,7 +197,7 @@ def test_sigkilled_recording_leaves_no_valid_dataset(tmp_path):
 
 def test_a_million_halfcheetah_transitions_load_within_2_gib(tmp_path):
     """1,000 episodes of 1,000 steps, with HalfCheetah's spaces; peak memory of a fresh process."""
-    from irl_gan.data import make_meta, save_demos
+    from irl_gan.data import make_meta
     from irl_gan.tasks import load_spec
 
     spec = load_spec("halfcheetah")

@@ -6,18 +6,14 @@ import numpy as np
 import pytest
 import torch
 import yaml
-
-from helpers import record_pendulum
+from helpers import tiny_training_inputs
 
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 1, "disc_batch": 32, "checkpoint_every": 128}
 
 
 @pytest.fixture
 def setup(tmp_path):
-    demos = record_pendulum(tmp_path / "demos.h5", episodes=2)
-    config = tmp_path / "tiny.yaml"
-    config.write_text(yaml.safe_dump(TINY))
-    return demos, config
+    return tiny_training_inputs(tmp_path, TINY)
 
 
 def rows(path):
