@@ -235,7 +235,7 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 @cli.command()
 @click.option("--task", required=True, help="Task name (envs/TASK.yaml holds its default settings).")
 @click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
-@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail"]), default=None, help="Estimator [default: gan-gcl].")
+@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl"]), default=None, help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost).")
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: ppo].")
 @click.option("--segment", default=None, help="Segment length K: an integer, or 'full' [default: 1].")
 @click.option("--demo-episodes", type=int, default=None, help="Learn from the first N demo episodes [default: 4].")
@@ -294,6 +294,10 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
         line += f", true return {s['true_return']:.1f}"
     if s.get("normalised") is not None:
         line += f", normalised {s['normalised']:.3f}"
+    if s.get("eval_return") is not None:
+        line += f"; deterministic eval {s['eval_return']:.1f}"
+        if s.get("eval_normalised") is not None:
+            line += f" (normalised {s['eval_normalised']:.3f})"
     click.echo(f"{line} -> {out}  (tensorboard --logdir {out / 'tb'})")
 
 

@@ -39,11 +39,16 @@ def _activation(name: str):
     return table[name]
 
 
-def policy_kwargs(recipe) -> dict:
-    kwargs = dict(recipe.policy_kwargs)
+def sb3_policy_kwargs(settings: dict) -> dict:
+    """SB3 policy_kwargs from their YAML form (an activation named by string)."""
+    kwargs = dict(settings)
     if "activation_fn" in kwargs:
         kwargs["activation_fn"] = _activation(kwargs["activation_fn"])
     return kwargs
+
+
+def policy_kwargs(recipe) -> dict:
+    return sb3_policy_kwargs(recipe.policy_kwargs)
 
 
 class _Progress(BaseCallback):

@@ -31,7 +31,7 @@ class Recorder(VecEnvWrapper):
     # ------------------------------------------------------------------ rollouts
 
     def start_rollout(self) -> None:
-        self.steps: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "acts", "next_obs", "terminated", "truncated")}
+        self.steps: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "acts", "next_obs", "rews", "terminated", "truncated")}
 
     def rollout_arrays(self) -> dict[str, np.ndarray]:
         """This rollout's steps, each (steps, envs, ...): next_obs is the true final observation at
@@ -65,7 +65,7 @@ class Recorder(VecEnvWrapper):
                 terminated[i] = not truncated[i]
         if self.track_episodes:
             self._track(obs, rews, dones, nxt, terminated, truncated)
-        for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("terminated", terminated), ("truncated", truncated)):
+        for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("rews", rews), ("terminated", terminated), ("truncated", truncated)):
             self.steps[key].append(value)
         self._obs = obs
         return obs, rews, dones, infos

@@ -43,7 +43,7 @@ class TrainConfig:
     demos: str
     """Demonstration dataset (.h5)."""
     algo: str = "gan-gcl"
-    """Estimator: gcl, gan-gcl, airl, gail."""
+    """Estimator: gcl, gan-gcl, airl, gail; or rl, the oracle: the generator on the true reward, no cost."""
     generator: str = "ppo"
     """Policy optimiser: ppo (on-policy, the paper's setting) or sac (off-policy, replayed samples)."""
     segment: int | str = 1
@@ -62,6 +62,8 @@ class TrainConfig:
     cost_every: int = 2000
     """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
+    """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
+    them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
     cost_hidden: tuple = (64, 64)
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
@@ -80,6 +82,10 @@ class TrainConfig:
     """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
+    eval_every: int = 50_000
+    """Env steps between deterministic evaluations of the policy on the true reward (0: off)."""
+    eval_episodes: int = 5
+    """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
 
     @property
     def k(self) -> int | None:
@@ -88,11 +94,11 @@ class TrainConfig:
 
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
-ALGOS = ("gcl", "gan-gcl", "airl", "gail")
-_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every")
+ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl")
+_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono")
 # Set by the trainer itself; a config that names them is refused.
-_FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "policy_kwargs", "verbose"}, "sac": {"policy", "env", "seed", "device", "policy_kwargs", "verbose", "replay_buffer_class"}}
+_FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
 
 def _check_setting(key: str, value) -> None:
@@ -115,7 +121,7 @@ def _check_setting(key: str, value) -> None:
         want = "a list of positive layer widths"
     elif key in ("task", "demos", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
-    elif key == "seed":
+    elif key in ("seed", "eval_every"):
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
     else:
         return
@@ -200,13 +206,18 @@ class Trainer:
         self.model = self._make_generator()
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
 
-        cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
-        self.estimator: Estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
-        self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
-        # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
-        scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
-        weights = [p for p in self.estimator.parameters() if p.dim() > 0]
-        self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
+        # The oracle (algo rl) has no cost: the generator keeps the env's true reward.
+        self.estimator: Estimator | None = None
+        self.cost_opt = None
+        if config.algo != "rl":
+            cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
+            self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
+            self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
+            # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
+            scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
+            weights = [p for p in self.estimator.parameters() if p.dim() > 0]
+            self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
+        self._eval_env = None
         self.reward_scale = _RunningScale()
         self.metrics_path = out / "metrics.csv"
         self.rows: list[dict] = []
@@ -219,15 +230,22 @@ class Trainer:
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
 
-        common = dict(seed=self.config.seed, device="cpu", policy_kwargs=self.config.policy_kwargs, verbose=0)
+        from irl_gan.experts import sb3_policy_kwargs
+
+        settings = dict(self.gen_settings)
         try:
+            kwargs = sb3_policy_kwargs({**self.config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+            common = dict(seed=self.config.seed, device="cpu", policy_kwargs=kwargs, verbose=0)
             if self.config.generator == "ppo":
-                return PPO("MlpPolicy", self.venv, **common, **self.config.ppo)
-            model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer, **common, **self.config.sac)
+                return PPO("MlpPolicy", self.venv, **common, **settings)
+            # The oracle's replay buffer keeps the true rewards it stored.
+            relabelled = self.config.algo != "rl"
+            model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer if relabelled else None, **common, **settings)
         except (TypeError, ValueError, AssertionError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"SB3 rejected the {self.config.generator} settings: {first}") from None
-        model.replay_buffer.reward_fn = self.replay_reward
+        if relabelled:
+            model.replay_buffer.reward_fn = self.replay_reward
         return model
 
     # ------------------------------------------------------------------ one round
@@ -263,6 +281,8 @@ class Trainer:
         return (self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
 
     def update_cost(self) -> dict:
+        if self.estimator is None:
+            return {}
         gen = self._gen_segments()
         if gen is None:
             return {}
@@ -315,12 +335,16 @@ class Trainer:
 
     @torch.no_grad()
     def relabel(self, buffer, last_values, dones) -> dict:
-        """PPO: replace the rollout's true rewards with the estimator's, then recompute advantages."""
+        """PPO: replace the rollout's true rewards with the estimator's, then recompute advantages.
+        The oracle keeps the true rewards, and goes through the same scaling and bootstrapping."""
         r = self.recorder.rollout_arrays()
         steps, envs = r["terminated"].shape
         n = steps * envs
         flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-        reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
+        if self.estimator is None:
+            reward = flat["rews"].astype(np.float64)
+        else:
+            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
         if not np.isfinite(reward).all():
             raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
         gamma = self.model.gamma
@@ -351,12 +375,18 @@ class Trainer:
 
         on_policy = self.config.generator == "ppo"
         next_cost = {"at": (self.model.num_timesteps // self.config.cost_every + 1) * self.config.cost_every}
+        eval_every = self.config.eval_every
+        next_eval = {"at": (self.model.num_timesteps // eval_every + 1) * eval_every if eval_every else None}
 
         def end_round(env_steps: int, diag: dict) -> None:
             now = time.time()
             diag["env_steps_per_s"] = (env_steps - last["steps"]) / max(now - last["t"], 1e-9)
             last.update(t=now, steps=env_steps)
-            trainer.log(env_steps, diag, trainer.wall_before + now - start)
+            if next_eval["at"] is not None and env_steps >= next_eval["at"]:
+                # Evaluation time is left out of the steps/s above and counted in wall_s.
+                diag.update(trainer.evaluate())
+                next_eval["at"] = (env_steps // eval_every + 1) * eval_every
+            trainer.log(env_steps, diag, trainer.wall_before + time.time() - start)
             bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
             if env_steps >= next_ckpt["at"]:
                 trainer.save_checkpoint()
@@ -402,12 +432,38 @@ class Trainer:
         if self.model.num_timesteps > last["steps"]:
             # Steps after the last round (SAC between cost updates): report where the run ended.
             end_round(self.model.num_timesteps, {})
+        if eval_every and self.rows:
+            # The policy as saved, after its last update, is the one the final row reports.
+            self.rows[-1].update(self.evaluate())
+            self._write_metrics()
+            for key in ("eval_return", "eval_normalised"):
+                if key in self.rows[-1]:
+                    self.writer.add_scalar(_tb_name(key), self.rows[-1][key], self.model.num_timesteps)
         bar.close()
         self.save_checkpoint()
         self.wall_before += time.time() - start
         self._start = None
         self.save_outputs()
         return self.summary()
+
+    def evaluate(self) -> dict:
+        """The current policy, acting deterministically, on the true reward: ``eval_return``
+        (mean over ``eval_episodes`` episodes with fixed seeds) and ``eval_normalised``."""
+        from irl_gan.experts import EVAL_SEED
+        from irl_gan.rollout import rollout
+
+        if self._eval_env is None:
+            self._eval_env = self.spec.make_env()
+        model, venv = self.model, self.venv
+
+        def policy(obs):
+            return model.predict(venv.normalize_obs(obs), deterministic=True)[0]
+
+        episodes = rollout(self._eval_env, policy, self.config.eval_episodes, seed=EVAL_SEED, progress=False)
+        out = {"eval_return": float(np.mean([e.ret for e in episodes]))}
+        if self.spec.scores is not None:
+            out["eval_normalised"] = self.spec.scores.normalise(out["eval_return"])
+        return out
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -429,8 +485,8 @@ class Trainer:
                 self.model.save_replay_buffer(d / "replay.pkl")
             torch.save(
                 {
-                    "estimator": self.estimator.state_dict(),
-                    "cost_opt": self.cost_opt.state_dict(),
+                    "estimator": self.estimator.state_dict() if self.estimator is not None else None,
+                    "cost_opt": self.cost_opt.state_dict() if self.cost_opt is not None else None,
                     "round": self.round,
                     "wall": self.wall_now(),
                     "reward_scale": vars(self.reward_scale),
@@ -464,13 +520,15 @@ class Trainer:
         else:
             self.model = SAC.load(d / "model.zip", env=self.venv, device="cpu")
             self.model.load_replay_buffer(d / "replay.pkl")
-            self.model.replay_buffer.reward_fn = self.replay_reward
+            if self.config.algo != "rl":
+                self.model.replay_buffer.reward_fn = self.replay_reward
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
         blob = torch.load(d / "trainer.pt", weights_only=False)
         try:
-            self.estimator.load_state_dict(blob["estimator"])
-            self.cost_opt.load_state_dict(blob["cost_opt"])
-        except (RuntimeError, KeyError, ValueError):
+            if self.estimator is not None:
+                self.estimator.load_state_dict(blob["estimator"])
+                self.cost_opt.load_state_dict(blob["cost_opt"])
+        except (RuntimeError, KeyError, ValueError, TypeError, AttributeError):
             raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]
         self._r_abs = None
@@ -486,7 +544,7 @@ class Trainer:
         return state["env_steps"] > 0
 
     def _finite(self) -> bool:
-        return _all_finite(self.estimator.parameters()) and self._policy_finite()
+        return (self.estimator is None or _all_finite(self.estimator.parameters())) and self._policy_finite()
 
     def _policy_finite(self) -> bool:
         return _all_finite(self.model.policy.parameters())
@@ -561,7 +619,8 @@ class Trainer:
             self.model.save(tmp)
         rms = self.venv.obs_rms
         ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon)).save(self.out / "obs_norm.npz")
-        self.estimator.cost.save(self.out / "cost.pt")
+        if self.estimator is not None:
+            self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
 
 
@@ -579,11 +638,11 @@ def _plain(x):
 
 
 METRICS = [
-    "round", "env_steps", "wall_s", "true_return", "normalised", "env_steps_per_s",
+    "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
     "demo_log_lik", "reward_mean", "reward_scale",
 ]
-_TB_GROUPS = {"true_return": "charts", "normalised": "charts", "env_steps_per_s": "charts", "wall_s": "charts"}
+_TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}
 
 
 def _tb_name(key: str) -> str:

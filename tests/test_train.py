@@ -170,3 +170,72 @@ def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tm
     assert falls > 0
     assert int((seg.obs[:, 0, -1] == 1).sum()) == falls and len(seg) == 64 + falls
     assert int((trainer.demo_segments.obs[:, 0, -1] == 1).sum()) == 3
+
+
+def test_periodic_deterministic_evaluation_matches_eval_policy_on_the_saved_policy(tmp_path, cli):
+    """eval_return is the deterministic return of the policy at that step; the last row's is
+    the saved policy's, as `irl-gan eval-policy` measures it with the same seeds."""
+    demos, config = tiny_training_inputs(tmp_path, {**TINY, "eval_every": 256, "eval_episodes": 2})
+    out = tmp_path / "run"
+    code, stdout, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 640,
+                            "--out", out, "--config", config, "--no-progress")
+    assert code == 0, err
+    evaluated = [int(r["env_steps"]) for r in rows(out / "metrics.csv") if r["eval_return"]]
+    assert evaluated == [256, 512, 640]
+    from irl_gan.agents import load_policy
+    from irl_gan.evaluation import evaluate_policy
+    from irl_gan.tasks import load_spec
+
+    saved = evaluate_policy(load_spec("pendulum"), load_policy(out), 2, seed=1_000_000, progress=False)
+    assert float(rows(out / "metrics.csv")[-1]["eval_return"]) == pytest.approx(saved["mean"], abs=0.006)  # return_stats rounds to 0.01
+    assert "deterministic eval" in stdout
+
+
+def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
+    """--algo rl: the same generator and scaling, fed the env's own rewards."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "algo": "rl", "steps": 128})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    seen = {}
+    relabel = trainer.relabel
+
+    def spy(buffer, last_values, dones):
+        out = relabel(buffer, last_values, dones)
+        seen["rews"] = trainer.recorder.rollout_arrays()["rews"].copy()
+        seen["buffer"] = buffer.rewards.copy()
+        return out
+
+    trainer.relabel = spy
+    trainer.train(progress=False)
+    # Pendulum never terminates or truncates within 64 steps: the buffer is the true reward, scaled.
+    assert np.allclose(seen["buffer"], seen["rews"] / trainer.reward_scale.std, rtol=1e-5)
+    assert trainer.estimator is None and not (tmp_path / "run" / "cost.pt").exists()
+
+    sac = resolve_config(spec, [("test", {"demos": str(demos), "algo": "rl", "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    trainer = Trainer(spec, load_demos(demos, spec), sac, tmp_path / "sac")
+    trainer.model.learn(100)
+    buf = trainer.model.replay_buffer
+    assert np.isin(buf.sample(16).rewards.numpy().ravel(), buf.rewards[:100, 0]).all()  # the env's rewards, as stored
+    assert type(buf).__name__ == "ReplayBuffer"
+
+
+def test_policy_kwargs_per_generator(tmp_path, setup, cli):
+    """A policy_kwargs inside ppo reaches PPO alone; SAC refuses PPO's ortho_init in one line."""
+    demos, _ = setup
+    config = tmp_path / "pk.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "ppo": {**TINY["ppo"], "policy_kwargs": {"ortho_init": False, "activation_fn": "relu"}}}))
+    out = tmp_path / "run"
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", out, "--config", config, "--no-progress")
+    assert code == 0, err
+    from stable_baselines3 import PPO
+
+    model = PPO.load(out / "policy.zip", device="cpu")
+    assert model.policy.ortho_init is False and model.policy.activation_fn is torch.nn.ReLU
+    config.write_text(yaml.safe_dump({"sac": {"policy_kwargs": {"ortho_init": False}}}))
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--generator", "sac", "--steps", 128, "--out", tmp_path / "sac", "--config", config, "--no-progress")
+    assert code == 2 and "SB3 rejected the sac settings" in err and "Traceback" not in err
