@@ -246,19 +246,41 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 @click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, out, config_file, resume, no_progress) -> None:
-    """Learn a policy and a cost from demonstrations (guided cost learning, PPO generator).
+    """Learn a policy and a cost from demonstrations (guided cost learning; PPO or SAC generator).
+
+    --algo rl trains the same generator on the env's true reward instead: the oracle that the
+    imitation methods are measured against (no demos needed).
 
     Writes to OUT: policy.zip (an SB3 checkpoint), obs_norm.npz, cost.pt (the learned cost,
     loadable as a reward with irl_gan.reward.LearnedReward), config.yaml (the full resolved
     settings), metrics.csv and tb/ (TensorBoard: true return, normalised score, log Z, ESS,
     energies, discriminator accuracy, losses, env steps/s), and checkpoint/ for --resume.
     """
+    from irl_gan.tasks import load_spec
+
+    flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
+             "demo_episodes": demo_episodes, "steps": steps, "seed": seed}
+    spec = load_spec(task)
+    config, s = _run_training(spec, out, config_file, flags, resume, no_progress)
+    line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
+    if s.get("true_return") is not None:
+        line += f", true return {s['true_return']:.1f}"
+    if s.get("normalised") is not None:
+        line += f", normalised {s['normalised']:.3f}"
+    if s.get("eval_return") is not None:
+        line += f"; deterministic eval {s['eval_return']:.1f}"
+        if s.get("eval_normalised") is not None:
+            line += f" (normalised {s['eval_normalised']:.3f})"
+    click.echo(f"{line} -> {out}  (tensorboard --logdir {out / 'tb'})")
+
+
+def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool):
+    """Resolve the settings (task defaults, a saved run's config on --resume, --config, flags),
+    then train into OUT; returns the config and the trainer's summary."""
     import yaml
 
     from irl_gan.trainer import Trainer, resolve_config
-    from irl_gan.tasks import load_spec
 
-    spec = load_spec(task)
     layers = []
     saved = out / "config.yaml"
     if resume and saved.exists():
@@ -272,13 +294,13 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
             layers.append((str(config_file), yaml.safe_load(config_file.read_text()) or {}))
         except yaml.YAMLError:
             raise UserError(f"--config {config_file}: not valid YAML") from None
-    flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
-             "demo_episodes": demo_episodes, "steps": steps, "seed": seed}
     layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
     config = resolve_config(spec, layers)
-    demos_ = _load_checked(Path(config.demos), spec.task)
-    if config.demo_episodes > len(demos_.episodes):
-        raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
+    demos_ = None
+    if config.demos is not None:
+        demos_ = _load_checked(Path(config.demos), spec.task)
+        if config.demo_episodes > len(demos_.episodes):
+            raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
     trainer = Trainer(spec, demos_, config, out)
@@ -288,17 +310,93 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
         trainer.writer_purge_step = 0
     out.mkdir(parents=True, exist_ok=True)
     trainer.save_outputs()  # the resolved config is on disk before the first step
-    s = trainer.train(progress=not no_progress)
-    line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
-    if s.get("true_return") is not None:
-        line += f", true return {s['true_return']:.1f}"
-    if s.get("normalised") is not None:
-        line += f", normalised {s['normalised']:.3f}"
-    if s.get("eval_return") is not None:
-        line += f"; deterministic eval {s['eval_return']:.1f}"
-        if s.get("eval_normalised") is not None:
-            line += f" (normalised {s['eval_normalised']:.3f})"
-    click.echo(f"{line} -> {out}  (tensorboard --logdir {out / 'tb'})")
+    return config, trainer.train(progress=not no_progress)
+
+
+@cli.command("eval-reward")
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--task", default=None, help="Task to judge the reward on (a transfer task, say) [default: the run's own].")
+@click.option("--episodes", type=click.IntRange(min=1), default=4, show_default=True, help="Held-out episodes from each policy (expert, noisy expert, learned, random).")
+@click.option("--seed", type=int, default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK].")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
+    """How well RUN's learned reward matches the true reward, on held-out transitions.
+
+    Prints the Pearson and Spearman correlations of learned with true reward, and the EPIC
+    distance (0: the same reward up to shaping and scale; 1: opposite) where the task's reward
+    has a closed form. Saves a scatter plot of learned against true reward, a heat-map of both
+    over the plane on the point-mass maze, and the numbers in reward_eval.yaml.
+    """
+    import yaml
+
+    from irl_gan.io import atomic_write_text
+    from irl_gan.reward_eval import evaluate_reward
+    from irl_gan.tasks import load_spec
+
+    saved = run / "config.yaml"
+    if not saved.is_file():
+        raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
+    spec = load_spec(task or (yaml.safe_load(saved.read_text()) or {}).get("task", ""))
+    out = out or run / f"reward-eval-{spec.task}"
+    r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress)
+    atomic_write_text(out / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
+    click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())})")
+    click.echo(f"  Pearson {r['pearson']:.3f}   Spearman {r['spearman']:.3f}")
+    if r["epic"] is not None:
+        click.echo(f"  EPIC distance {r['epic']:.3f}  (true reward: {r['epic_true_reward']})")
+    else:
+        click.echo(f"  EPIC: n/a, {r['epic_note']}")
+    if "plane_pearson" in r:
+        click.echo(f"  over the plane at rest: Pearson {r['plane_pearson']:.3f}")
+    click.echo(f"  plots and numbers in {out}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option("--task", default=None, help="Task to retrain on (a transfer task, say) [default: the run's own].")
+@click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: the task's, ppo].")
+@click.option("--steps", type=int, default=None, help="Env steps [default: the task's].")
+@click.option("--seed", type=int, default=None)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED].")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
+@click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
+@click.option("--resume", is_flag=True, help="Continue the retraining in OUT from its last checkpoint.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def retrain(run, task, generator, steps, seed, out, config_file, episodes, resume, no_progress) -> None:
+    """Train a fresh agent on RUN's learned reward alone, frozen, and report its true return.
+
+    The agent never sees the env's reward: it is the test of whether the cost explains the
+    expert. With --task, the reward is carried to another task with the same observations and
+    actions (the transfer tasks: halfcheetah-heavy, ant-disabled, pointmaze-shifted, ...).
+    Writes a training run to OUT, and retrain.yaml there with the final evaluation.
+    """
+    import yaml
+
+    from irl_gan.agents import load_policy
+    from irl_gan.evaluation import evaluate_policy
+    from irl_gan.io import atomic_write_text
+    from irl_gan.tasks import load_spec
+
+    cost, saved = run / "cost.pt", run / "config.yaml"
+    if not cost.is_file() or not saved.is_file():
+        raise UserError(f"{run}: not a training run with a learned cost (no cost.pt and config.yaml); give a directory written by irl-gan train")
+    source = yaml.safe_load(saved.read_text()) or {}
+    spec = load_spec(task or source.get("task", ""))
+    flags = {"algo": "rl", "reward": str(cost), "generator": generator, "steps": steps, "seed": seed}
+    if out is None:
+        gen = generator or spec.train.get("generator", "ppo")
+        out = run / f"retrain-{spec.task}-{gen}-s{seed if seed is not None else spec.train.get('seed', 0)}"
+    config, _ = _run_training(spec, out, config_file, flags, resume, no_progress)
+    result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
+    summary = {"source_run": str(run), "source_task": source.get("task"), "task": spec.task, "generator": config.generator,
+               "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
+    line = f"retrained on {run}'s reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
+    if "normalised_mean" in result:
+        summary["normalised_mean"] = result["normalised_mean"]
+        line += f", normalised {result['normalised_mean']:.3f}"
+    atomic_write_text(out / "retrain.yaml", yaml.safe_dump(summary, sort_keys=False))
+    click.echo(f"{line} -> {out}")
 
 
 # ---------------------------------------------------------------------------- the identities

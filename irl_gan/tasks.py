@@ -72,6 +72,8 @@ class TaskSpec:
         """A gymnasium env for this task, with the spec's horizon."""
         import gymnasium as gym
 
+        import irl_gan.envs  # noqa: F401 - registers irl_gan's own tasks (irl_gan/...)
+
         kwargs = {**self.env_kwargs, **overrides}
         return gym.make(self.env_id, max_episode_steps=self.horizon, render_mode=render_mode, **kwargs)
 

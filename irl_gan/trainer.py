@@ -40,8 +40,8 @@ class TrainConfig:
 
     task: str
     """Task name (``envs/TASK.yaml``)."""
-    demos: str
-    """Demonstration dataset (.h5)."""
+    demos: str | None
+    """Demonstration dataset (.h5); none for algo rl, which learns no cost."""
     algo: str = "gan-gcl"
     """Estimator: gcl, gan-gcl, airl, gail; or rl, the oracle: the generator on the true reward, no cost."""
     generator: str = "ppo"
@@ -86,6 +86,9 @@ class TrainConfig:
     """Env steps between deterministic evaluations of the policy on the true reward (0: off)."""
     eval_episodes: int = 5
     """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
+    reward: str | None = None
+    """With algo rl: a learned cost (a run's cost.pt), frozen, to train on instead of the true reward
+    (``irl-gan retrain``)."""
 
     @property
     def k(self) -> int | None:
@@ -119,8 +122,10 @@ def _check_setting(key: str, value) -> None:
     elif key == "cost_hidden":
         ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
         want = "a list of positive layer widths"
-    elif key in ("task", "demos", "algo", "generator"):
+    elif key in ("task", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
+    elif key in ("reward", "demos"):
+        ok, want = value is None or isinstance(value, str), "a path, or null"
     elif key in ("seed", "eval_every"):
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
     else:
@@ -156,8 +161,10 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
                 merged[key] = {**merged[key], **value}
             else:
                 merged[key] = value
-    if "demos" not in merged:
-        raise UserError("no demonstrations given; pass --demos PATH")
+    if merged.get("demos") is None:
+        if merged.get("algo", "gan-gcl") != "rl":
+            raise UserError("no demonstrations given; pass --demos PATH")
+        merged["demos"] = None
     for key, value in merged.items():
         _check_setting(key, value)
     if merged.get("generator", "ppo") not in ("ppo", "sac"):
@@ -174,6 +181,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         unknown = sorted(set(merged.get(section, {})) - _sb3_arguments(section))
         if unknown:
             raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
+    if merged.get("reward") is not None and merged.get("algo") != "rl":
+        raise UserError("'reward' (a frozen learned cost) trains a fresh agent: use it with --algo rl, as irl-gan retrain does")
     if "cost_hidden" in merged:
         merged["cost_hidden"] = tuple(merged["cost_hidden"])
     return TrainConfig(**merged)
@@ -182,7 +191,7 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
 class Trainer:
     """Guided cost learning with a PPO or SAC generator: ``Trainer(spec, demos, config, out).train()``."""
 
-    def __init__(self, spec: TaskSpec, demos: Demonstrations, config: TrainConfig, out: Path):
+    def __init__(self, spec: TaskSpec, demos: Demonstrations | None, config: TrainConfig, out: Path):
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import VecNormalize
 
@@ -195,12 +204,13 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
 
-        episodes = list(demos.episodes[: config.demo_episodes])
-        self.demo_segments = make_segments(episodes, self.k)
-        obs_dim, act_dim = episodes[0].observations.shape[1] + 1, episodes[0].actions.shape[1]
+        if config.algo != "rl":
+            episodes = list(demos.episodes[: config.demo_episodes])
+            self.demo_segments = make_segments(episodes, self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.gen_settings = config.ppo if config.generator == "ppo" else config.sac
+        self.frozen = _load_frozen_reward(config.reward, spec) if config.reward else None
         gamma = self.gen_settings.get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
         self.model = self._make_generator()
@@ -210,6 +220,7 @@ class Trainer:
         self.estimator: Estimator | None = None
         self.cost_opt = None
         if config.algo != "rl":
+            obs_dim, act_dim = self.venv.observation_space.shape[0] + 1, self.venv.action_space.shape[0]
             cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
             self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
             self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
@@ -239,7 +250,7 @@ class Trainer:
             if self.config.generator == "ppo":
                 return PPO("MlpPolicy", self.venv, **common, **settings)
             # The oracle's replay buffer keeps the true rewards it stored.
-            relabelled = self.config.algo != "rl"
+            relabelled = self.config.algo != "rl" or self.frozen is not None
             model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer if relabelled else None, **common, **settings)
         except (TypeError, ValueError, AssertionError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -327,10 +338,18 @@ class Trainer:
             self._r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
         return self._r_abs
 
+    def frozen_reward(self, obs, acts, next_obs, terminated) -> np.ndarray:
+        """The frozen learned reward (``reward``), with the same absorbing-state worth at a termination."""
+        gamma = self.model.gamma
+        term = np.asarray(terminated, dtype=bool)
+        return self.frozen(obs, acts, next_obs, term) + term * gamma / (1 - gamma) * self.frozen.absorbing_reward()
+
     def replay_reward(self, obs, scaled_acts, next_obs, terminated) -> np.ndarray:
         """SAC: rewards of replayed transitions under the current cost. SAC's own entropy term
         plays the part of ``-log π``, so none is added here."""
         acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
+        if self.frozen is not None:
+            return self.frozen_reward(obs, acts, next_obs, terminated)
         return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False)
 
     @torch.no_grad()
@@ -341,7 +360,9 @@ class Trainer:
         steps, envs = r["terminated"].shape
         n = steps * envs
         flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-        if self.estimator is None:
+        if self.frozen is not None:
+            reward = self.frozen_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+        elif self.estimator is None:
             reward = flat["rews"].astype(np.float64)
         else:
             reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
@@ -622,6 +643,26 @@ class Trainer:
         if self.estimator is not None:
             self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
+
+
+def _load_frozen_reward(path: str, spec: TaskSpec):
+    """A run's cost as a reward for ``spec``'s task; a mismatch is one line naming both."""
+    from irl_gan.reward import LearnedReward
+
+    if not Path(path).is_file():
+        raise UserError(f"reward {path}: no such file; give a training run's cost.pt")
+    try:
+        reward = LearnedReward.load(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
+        raise UserError(f"reward {path}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
+    env = spec.make_env()
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    env.close()
+    c = reward.cost.config
+    if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
+        raise UserError(f"reward {path}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
+                        f"{spec.env_id} has {obs_dim} and {act_dim}")
+    return reward
 
 
 @torch.no_grad()

@@ -239,3 +239,53 @@ def test_policy_kwargs_per_generator(tmp_path, setup, cli):
     config.write_text(yaml.safe_dump({"sac": {"policy_kwargs": {"ortho_init": False}}}))
     code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--generator", "sac", "--steps", 128, "--out", tmp_path / "sac", "--config", config, "--no-progress")
     assert code == 2 and "SB3 rejected the sac settings" in err and "Traceback" not in err
+
+
+def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, setup, cli):
+    """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's."""
+    from irl_gan.data import load_demos
+    from irl_gan.reward import LearnedReward
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, config = setup
+    run = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", run, "--config", config, "--no-progress")[0] == 0
+    code, stdout, err = cli("retrain", run, "--steps", 128, "--config", config, "--episodes", 2, "--no-progress")
+    assert code == 0, err
+    summary = yaml.safe_load((run / "retrain-pendulum-ppo-s0" / "retrain.yaml").read_text())
+    assert summary["task"] == "pendulum" and summary["episodes"] == 2 and np.isfinite(summary["normalised_mean"])
+    assert "normalised" in stdout and not (run / "retrain-pendulum-ppo-s0" / "cost.pt").exists()
+
+    spec = load_spec("pendulum")
+    cfg = resolve_config(spec, [("test", {**TINY, "algo": "rl", "reward": str(run / "cost.pt"), "steps": 128})])
+    trainer = Trainer(spec, None, cfg, tmp_path / "re")
+    seen = {}
+    relabel = trainer.relabel
+
+    def spy(buffer, last_values, dones):
+        out = relabel(buffer, last_values, dones)
+        seen["r"], seen["buffer"] = trainer.recorder.rollout_arrays(), buffer.rewards.copy()
+        return out
+
+    trainer.relabel = spy
+    trainer.train(progress=False)
+    r = seen["r"]
+    expected = LearnedReward.load(run / "cost.pt")(r["obs"], r["acts"], r["next_obs"], r["terminated"])
+    assert np.allclose(seen["buffer"], expected / trainer.reward_scale.std, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(expected, r["rews"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
+    (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
+    (("train", "--task", "pendulum", "--algo", "gail", "--demos", "{demos}", "--config", "{reward_cfg}", "--out", "{tmp}/x"), "use it with --algo rl"),
+])
+def test_bad_retrain_input_is_one_line(tmp_path, setup, cli, args, message):
+    demos, config = setup
+    run = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 64, "--out", run, "--config", config, "--no-progress")[0] == 0
+    reward_cfg = tmp_path / "reward.yaml"
+    reward_cfg.write_text(yaml.safe_dump({"reward": str(run / "cost.pt")}))
+    code, _, err = cli(*[a.format(tmp=tmp_path, run=run, demos=demos, reward_cfg=reward_cfg) for a in args])
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
