@@ -75,6 +75,9 @@ class TaskSpec:
         import irl_gan.envs  # noqa: F401 - registers irl_gan's own tasks (irl_gan/...)
 
         kwargs = {**self.env_kwargs, **overrides}
+        if "xml_file" in kwargs and not Path(kwargs["xml_file"]).is_absolute():
+            # A task's own MJCF file (a transfer task's changed body) lives beside its spec.
+            kwargs["xml_file"] = str(envs_dir() / kwargs["xml_file"])
         return gym.make(self.env_id, max_episode_steps=self.horizon, render_mode=render_mode, **kwargs)
 
 
