@@ -354,6 +354,52 @@ def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
 
 @cli.command()
 @click.argument("run", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="HTML file [default: RUN/report.html].")
+@click.option("--no-eval", is_flag=True, help="Do not evaluate the learned reward when the run has no evaluation yet.")
+@click.option("--no-video", is_flag=True, help="Leave the video of the policy out.")
+@click.option("--video-steps", type=click.IntRange(min=1), default=300, show_default=True, help="Length of the video in env steps.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
+    """Write one self-contained HTML report for the training run RUN.
+
+    It shows the learning curves and training diagnostics, the learned reward's correlations
+    and EPIC distance with its plots (evaluated now with the defaults of eval-reward if the run
+    has none yet), every retrain result under RUN, a short video of the policy where rendering
+    works, and the run's settings. Open it in any browser; plots and video are embedded.
+    """
+    import tempfile
+
+    import yaml
+
+    from irl_gan.io import atomic_write_text
+    from irl_gan.report import build_report, read_metrics, render_policy
+    from irl_gan.tasks import load_spec
+
+    saved = run / "config.yaml"
+    if not saved.is_file():
+        raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
+    read_metrics(run)
+    spec = load_spec((yaml.safe_load(saved.read_text()) or {}).get("task", ""))
+    if not no_eval and (run / "cost.pt").is_file() and not any(run.glob("reward-eval-*/reward_eval.yaml")):
+        from irl_gan.reward_eval import evaluate_reward
+
+        where = run / f"reward-eval-{spec.task}"
+        r = evaluate_reward(run, spec, out=where, progress=not no_progress)
+        atomic_write_text(where / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
+    out = out or run / "report.html"
+    with tempfile.TemporaryDirectory() as tmp:
+        video = None
+        if not no_video:
+            try:
+                video = render_policy(run, spec, Path(tmp) / "policy.mp4", steps=video_steps)
+            except UserError as exc:
+                click.echo(f"no video in the report: {exc}", err=True)
+        atomic_write_text(out, build_report(run, video))
+    click.echo(f"report written to {out}")
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
 @click.option("--task", default=None, help="Task to retrain on (a transfer task, say) [default: the run's own].")
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: the task's, ppo].")
 @click.option("--steps", type=int, default=None, help="Env steps [default: the task's].")
