@@ -235,7 +235,8 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 @cli.command()
 @click.option("--task", required=True, help="Task name (envs/TASK.yaml holds its default settings).")
 @click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
-@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl"]), default=None, help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost).")
+@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl", "bc"]), default=None,
+              help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost); bc: behavioural cloning.")
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: ppo].")
 @click.option("--segment", default=None, help="Segment length K: an integer, or 'full' [default: 1].")
 @click.option("--demo-episodes", type=int, default=None, help="Learn from the first N demo episodes [default: 4].")
@@ -271,7 +272,7 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
         line += f"; deterministic eval {s['eval_return']:.1f}"
         if s.get("eval_normalised") is not None:
             line += f" (normalised {s['eval_normalised']:.3f})"
-    click.echo(f"{line} -> {out}  (tensorboard --logdir {out / 'tb'})")
+    click.echo(f"{line} -> {out}" + (f"  (tensorboard --logdir {out / 'tb'})" if (out / "tb").is_dir() else ""))
 
 
 def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool):
@@ -303,6 +304,12 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
             raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
+    if config.algo == "bc":
+        from irl_gan.bc import train_bc
+
+        if resume:
+            click.echo("bc has no checkpoints (it takes seconds to minutes); training it again from the start", err=True)
+        return config, train_bc(spec, demos_, config, out, progress=not no_progress)
     trainer = Trainer(spec, demos_, config, out)
     if resume and not trainer.load_checkpoint():
         # Killed before its first checkpoint: nothing to keep, so the run starts over.

@@ -43,7 +43,8 @@ class TrainConfig:
     demos: str | None
     """Demonstration dataset (.h5); none for algo rl, which learns no cost."""
     algo: str = "gan-gcl"
-    """Estimator: gcl, gan-gcl, airl, gail; or rl, the oracle: the generator on the true reward, no cost."""
+    """Estimator: gcl, gan-gcl, airl, gail; rl, the oracle: the generator on the true reward, no cost;
+    or bc, behavioural cloning: no env steps, no cost."""
     generator: str = "ppo"
     """Policy optimiser: ppo (on-policy, the paper's setting) or sac (off-policy, replayed samples)."""
     segment: int | str = 1
@@ -86,6 +87,10 @@ class TrainConfig:
     """Env steps between deterministic evaluations of the policy on the true reward (0: off)."""
     eval_episodes: int = 5
     """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
+    bc_steps: int = 20_000
+    """bc only: gradient steps on the demos' log-likelihood."""
+    bc_batch: int = 256
+    bc_lr: float = 1e-3
     reward: str | None = None
     """With algo rl: a learned cost (a run's cost.pt), frozen, to train on instead of the true reward
     (``irl-gan retrain``)."""
@@ -97,9 +102,9 @@ class TrainConfig:
 
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
-ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl")
-_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes")
-_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono")
+ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
+_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
+_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "bc_lr")
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -198,7 +203,7 @@ class Trainer:
         from irl_gan.recorder import Recorder
 
         if config.algo == "bc":
-            raise UserError("--algo bc has no cost and no generator; it is not trained by this loop yet")
+            raise UserError("--algo bc has no cost and no generator: irl_gan.bc.train_bc trains it, not this loop")
         self.spec, self.config, self.out = spec, config, out
         self.k = config.k or spec.horizon
         torch.manual_seed(config.seed)

@@ -1,0 +1,85 @@
+"""Behavioural cloning: the policy that maximises the likelihood of the demo actions, no env
+steps and no cost. The baseline every imitation method must beat (``irl-gan train --algo bc``).
+
+The policy is SB3's PPO MlpPolicy with the run's ``policy_kwargs``, on observations normalised by
+the demos' own mean and variance, so the output directory is like any training run's:
+``policy.zip`` (an SB3 checkpoint), ``obs_norm.npz``, ``config.yaml``, ``metrics.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from tqdm.auto import tqdm
+
+from irl_gan.data import Demonstrations
+from irl_gan.tasks import TaskSpec
+
+
+def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from irl_gan.agents import ObsNorm
+    from irl_gan.experts import EVAL_SEED, sb3_policy_kwargs
+    from irl_gan.io import atomic_path, atomic_write_text
+    from irl_gan.rollout import rollout
+    from irl_gan.trainer import _plain
+
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    episodes = list(demos.episodes[: config.demo_episodes])
+    obs = np.concatenate([e.observations[:-1] for e in episodes])
+    acts = np.concatenate([e.actions for e in episodes])
+    norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
+    venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
+    settings = dict(config.ppo)
+    kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+    model = PPO("MlpPolicy", venv, policy_kwargs=kwargs, seed=config.seed, device="cpu", verbose=0)
+    policy = model.policy
+    opt = torch.optim.Adam(policy.parameters(), lr=config.bc_lr)
+    x = torch.as_tensor(norm(obs), dtype=torch.float32)
+    y = torch.as_tensor(acts, dtype=torch.float32)
+    env = spec.make_env()
+
+    def evaluate() -> dict:
+        act = lambda o: model.predict(norm(o), deterministic=True)[0]  # noqa: E731
+        ret = float(np.mean([e.ret for e in rollout(env, act, config.eval_episodes, seed=EVAL_SEED, progress=False)]))
+        return {"eval_return": ret, **({"eval_normalised": spec.scores.normalise(ret)} if spec.scores is not None else {})}
+
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(config)), sort_keys=False))
+    rows: list[dict] = []
+    start = time.time()
+    checks = max(1, config.bc_steps // 5)
+    policy.set_training_mode(True)
+    for step in tqdm(range(1, config.bc_steps + 1), desc="BC gradient steps", disable=None if progress else True):
+        idx = torch.as_tensor(rng.integers(len(x), size=min(config.bc_batch, len(x))))
+        _, log_prob, _ = policy.evaluate_actions(x[idx], y[idx])
+        loss = -log_prob.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % checks == 0 or step == config.bc_steps:
+            policy.set_training_mode(False)
+            rows.append({"round": len(rows) + 1, "env_steps": 0, "wall_s": round(time.time() - start, 2), "bc_steps": step,
+                         "bc_loss": float(loss.detach()), **evaluate()})
+            policy.set_training_mode(True)
+    env.close()
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[-1]))
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(out / "metrics.csv", buf.getvalue())
+    with atomic_path(out / "policy.zip") as tmp:
+        model.save(tmp)
+    norm.save(out / "obs_norm.npz")
+    atomic_write_text(out / "card.yaml", yaml.safe_dump({"task": spec.task, "env_id": spec.env_id, "trained_by": "irl-gan train", "algo": "bc"}, sort_keys=False))
+    return rows[-1]
