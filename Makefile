@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 export MUJOCO_GL ?= egl
 
-.PHONY: install test demo clean peer-imitation bench-disc-step
+.PHONY: install test demo clean peer-imitation bench-disc-step bench-quick bench
 
 # torch goes in first, pinned by constraints.txt to the CPU build 2.13.0, so nothing
 # later pulls a CUDA build of the newest torch.
@@ -38,6 +38,14 @@ $(PEER)/imitation: | $(STAMP)
 	$(PIP) install -q --no-deps --target $(PEER) imitation==1.0.1
 
 peer-imitation: $(PEER)/imitation
+
+# The benchmark runner (benchmarks/bench.py): every method, ours and imitation's, and the oracle,
+# on the same demos, envs and budgets; resumable. Results in benchmarks/results/bench-SUITE.*
+bench-quick: $(STAMP) $(PEER)/imitation
+	$(BIN)/python benchmarks/bench.py --suite quick --jobs 2
+
+bench: $(STAMP) $(PEER)/imitation
+	$(BIN)/python benchmarks/bench.py --suite full --jobs 2
 
 bench-disc-step: $(STAMP) $(PEER)/imitation
 	PYTHONPATH=$(PEER) $(BIN)/python benchmarks/disc_step.py

@@ -1,0 +1,331 @@
+"""The benchmark runner (issue 6): task x method x seed at a common env-step budget per task, with
+4 demonstrations, ours next to the `imitation` library and the RL oracle.
+
+Methods:
+
+* ours: ``gan-gcl`` (at its best segment length K per task, from benchmarks/results/segments.md),
+  ``gcl``, ``airl``, ``gail`` (each ``irl-gan train``) and ``bc`` (no env steps);
+* peers: ``imitation-gail`` and ``imitation-airl`` (imitation 1.0.1, benchmarks/peer_imitation.py,
+  in its own overlay: ``make peer-imitation``), the same demos, v5 envs and PPO settings;
+* the oracle ``rl``: the same SB3 generator on the true reward (``irl-gan train --algo rl``).
+
+Every method is evaluated the same way: deterministic actions, 5 episodes with seeds from
+1,000,000, every budget/10 env steps. Each finished cell is stored in ``runs/bench/SUITE/cells/`` as
+JSON on the machine that runs this script, and is never run again: the runner resumes where it
+stopped (an unfinished irl-gan run continues from its checkpoint; a peer cell starts over). The
+results, one row per evaluation point, go to benchmarks/results/bench-SUITE.csv, with the summary
+(bench-SUITE.md) and learning curves (bench-SUITE-TASK.png) written from it.
+
+Cells run as local processes, ``--jobs`` at a time (one core each). With ``--ray auto`` or
+``--ray ADDRESS`` the same cells go to a Ray cluster, one CPU each; every node needs this
+repository and its .venv (and .peer for the peers) at the same path.
+
+    .venv/bin/python benchmarks/bench.py --suite quick --jobs 2        # make bench-quick
+    .venv/bin/python benchmarks/bench.py --suite full --jobs 2         # make bench (hours)
+    .venv/bin/python benchmarks/bench.py --suite full --ray auto       # on a Ray cluster
+    .venv/bin/python benchmarks/bench.py --summarise-only --suite full # tables and plots from the CSV
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+OURS = ("gan-gcl", "gcl", "airl", "gail", "bc")
+PEERS = ("imitation-gail", "imitation-airl")
+ORACLE = "rl"
+METHODS = (*OURS, *PEERS, ORACLE)
+# gan-gcl's segment length per task: the best K of benchmarks/results/segments.md where measured.
+BEST_K = {"inverteddoublependulum": 10}
+SUITES = {
+    # Two tasks, one seed, every method: at most 30 minutes with 2 jobs on 2 cores.
+    "quick": {"tasks": {"invertedpendulum": 50_000, "inverteddoublependulum": 100_000}, "seeds": [0]},
+    # The committed comparison: env-step budget per task, 3 seeds.
+    "full": {"tasks": {"inverteddoublependulum": 300_000, "swimmer": 1_000_000, "hopper": 1_000_000,
+                       "halfcheetah": 1_000_000, "walker2d": 1_000_000}, "seeds": [0, 1, 2]},
+}
+FIELDS = ["suite", "task", "method", "seed", "budget", "env_steps", "wall_s", "eval_return", "eval_normalised"]
+TARGET = 0.9
+
+
+# ---------------------------------------------------------------------------- one cell
+
+
+def cell_name(task: str, method: str, seed: int) -> str:
+    return f"{task}-{method}-s{seed}"
+
+
+def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: str) -> list[dict]:
+    """Train one cell and return its evaluation curve (one row per evaluation). Runs anywhere the
+    repository is at ``root``: in a thread here, or in a Ray worker."""
+    root_p = Path(root)
+    out = root_p / "runs" / "bench" / suite / cell_name(task, method, seed)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    log = out.with_suffix(".log")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    every = max(1, budget // 10)
+    demos = str(root_p / "demos" / f"{task}.h5")
+    if method in PEERS:
+        cmd = [sys.executable, str(root_p / "benchmarks" / "peer_imitation.py"), "--task", task, "--algo", method.split("-", 1)[1],
+               "--steps", str(budget), "--seed", str(seed), "--eval-every", str(every), "--out", str(out)]
+        env["PYTHONPATH"] = os.pathsep.join([str(root_p / ".peer" / "imitation"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        if not (root_p / ".peer" / "imitation" / "imitation").is_dir():
+            raise RuntimeError(f"{method}: imitation is not installed in {root_p / '.peer'}; run `make peer-imitation`")
+        if out.exists():
+            import shutil
+
+            shutil.rmtree(out)  # no checkpoints: a peer cell starts over
+        config = None
+    else:
+        settings = {"eval_every": every, "eval_episodes": 5}
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            json.dump(settings, f)  # JSON is YAML
+        config = f.name
+        cmd = [sys.executable, "-m", "irl_gan.cli", "train", "--task", task, "--demos", demos, "--algo", method,
+               "--demo-episodes", "4", "--steps", str(budget), "--seed", str(seed), "--out", str(out), "--config", config, "--no-progress"]
+        if method == "gan-gcl":
+            cmd += ["--segment", str(BEST_K.get(task, 1))]
+        if (out / "config.yaml").exists() and method != "bc":
+            cmd.append("--resume")
+        elif out.exists() and method == "bc":
+            import shutil
+
+            shutil.rmtree(out)
+    try:
+        with open(log, "a") as f:
+            subprocess.run(cmd, check=True, cwd=root_p, env=env, stdout=f, stderr=subprocess.STDOUT)
+    except subprocess.CalledProcessError:
+        raise RuntimeError(f"{cell_name(task, method, seed)} failed; see {log}") from None
+    finally:
+        if config:
+            os.unlink(config)
+    with open(out / "metrics.csv", newline="") as f:
+        evals = [r for r in csv.DictReader(f) if r.get("eval_return")]
+    return [{"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": int(float(r["env_steps"])),
+             "wall_s": float(r["wall_s"]), "eval_return": float(r["eval_return"]),
+             "eval_normalised": float(r["eval_normalised"]) if r.get("eval_normalised") else ""} for r in evals]
+
+
+# ---------------------------------------------------------------------------- the grid
+
+
+def cells_dir(suite: str) -> Path:
+    return ROOT / "runs" / "bench" / suite / "cells"
+
+
+def finished(suite: str) -> dict[str, list[dict]]:
+    d = cells_dir(suite)
+    return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))} if d.is_dir() else {}
+
+
+def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[int], jobs: int, ray_address: str | None) -> None:
+    from irl_gan.io import atomic_write_text
+
+    done = finished(suite)
+    todo = [(t, m, s, b) for t, b in tasks.items() for s in seeds for m in methods if cell_name(t, m, s) not in done]
+    print(f"{suite}: {len(done)} cells finished, {len(todo)} to run", flush=True)
+    if not todo:
+        return
+    cells_dir(suite).mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    failures = []
+
+    def store(cell, rows):
+        t, m, s, _ = cell
+        atomic_write_text(cells_dir(suite) / f"{cell_name(t, m, s)}.json", json.dumps(rows))
+        last = rows[-1] if rows else {}
+        print(f"  {cell_name(t, m, s)}: {last.get('env_steps')} env steps, normalised {last.get('eval_normalised')}  "
+              f"({(time.time() - start) / 60:.1f} min)", flush=True)
+
+    if ray_address:
+        try:
+            import ray
+        except ImportError:
+            sys.exit("bench.py: --ray needs Ray; install it with `pip install 'ray[default]'`")
+        ray.init(address=ray_address)
+        remote = ray.remote(num_cpus=1)(run_cell)
+        pending = {remote.remote(suite, t, m, s, b, str(ROOT)): (t, m, s, b) for t, m, s, b in todo}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            cell = pending.pop(ready[0])
+            try:
+                store(cell, ray.get(ready[0]))
+            except Exception as exc:  # noqa: BLE001 - one failed cell must not stop the others
+                failures.append(f"{cell_name(*cell[:3])}: {exc}")
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_cell, suite, t, m, s, b, str(ROOT)): (t, m, s, b) for t, m, s, b in todo}
+            for fut in as_completed(futures):
+                try:
+                    store(futures[fut], fut.result())
+                except Exception as exc:  # noqa: BLE001
+                    failures.append(f"{cell_name(*futures[fut][:3])}: {exc}")
+    if failures:
+        print("failed cells (run again to retry):\n  " + "\n  ".join(failures), file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------- summaries
+
+
+def bootstrap_ci(x: list[float], n: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% bootstrap interval of the mean across seeds (a single seed: the point itself)."""
+    a = np.asarray(x, float)
+    if len(a) < 2:
+        return float(a.mean()), float(a.mean())
+    means = np.random.default_rng(seed).choice(a, size=(n, len(a))).mean(1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def iqm(x: list[float]) -> float:
+    """Interquartile mean: the mean of the middle half (rliable's aggregate)."""
+    a = np.sort(np.asarray(x, float))
+    lo, hi = int(np.floor(0.25 * len(a))), int(np.ceil(0.75 * len(a)))
+    return float(a[lo:hi].mean()) if hi > lo else float(a.mean())
+
+
+def summarise(suite: str, rows: list[dict]) -> str:
+    by_cell: dict[tuple, list[dict]] = {}
+    for r in rows:
+        by_cell.setdefault((r["task"], r["method"], int(r["seed"])), []).append(r)
+    tasks = list(dict.fromkeys(r["task"] for r in rows))
+    methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
+    lines = [f"# Benchmark `{suite}`: normalised return with 4 demonstrations", "",
+             f"Command: `.venv/bin/python benchmarks/bench.py --suite {suite}` (resumable; `make bench{'-quick' if suite == 'quick' else ''}`).",
+             "Final: the last deterministic evaluation (5 episodes) at the budget; mean over seeds [bootstrap 95% interval].",
+             "To 0.9: env steps and wall-clock of the first evaluation at or above 0.9 (mean over the seeds that reach it).",
+             "Steps/s: env steps per second of the whole run, evaluations included, as a ratio to the oracle on the same task and seed.",
+             "bc takes no env steps; its wall-clock is its gradient steps and evaluations.", ""]
+    lines += ["| task | budget | method | seeds | final normalised | to 0.9: env steps | to 0.9: wall-clock | steps/s vs oracle |",
+              "|---|---|---|---|---|---|---|---|"]
+    finals: dict[str, list[float]] = {m: [] for m in methods}
+    for t in tasks:
+        oracle_rate = {s: c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9) for (tt, m, s), c in by_cell.items() if tt == t and m == ORACLE}
+        for m in methods:
+            cells = {s: c for (tt, mm, s), c in sorted(by_cell.items()) if tt == t and mm == m}
+            if not cells:
+                continue
+            final = [float(c[-1]["eval_normalised"]) for c in cells.values()]
+            finals[m] += final
+            lo, hi = bootstrap_ci(final)
+            reach = [next((r for r in c if float(r["eval_normalised"]) >= TARGET), None) for c in cells.values()]
+            hit = [r for r in reach if r is not None]
+            steps = f"{np.mean([r['env_steps'] for r in hit]):,.0f} ({len(hit)}/{len(cells)})" if hit else f"not reached (0/{len(cells)})"
+            wall = f"{np.mean([r['wall_s'] for r in hit]) / 60:.1f} min" if hit else "–"
+            ratios = [(c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)) / oracle_rate[s] for s, c in cells.items() if s in oracle_rate and c[-1]["env_steps"]]
+            rate = f"{np.mean(ratios):.2f}×" if ratios and m != ORACLE else ("1" if m == ORACLE else "–")
+            budget = int(next(iter(cells.values()))[-1]["budget"])
+            lines.append(f"| {t} | {budget:,} | {m} | {len(cells)} | {np.mean(final):.3f} [{lo:.3f}, {hi:.3f}] | {steps} | {wall} | {rate} |")
+    lines += ["", "Across tasks: interquartile mean (IQM) of the final normalised return over every task and seed.", "",
+              "| method | runs | IQM |", "|---|---|---|"]
+    for m in methods:
+        if finals[m]:
+            lines.append(f"| {m} | {len(finals[m])} | {iqm(finals[m]):.3f} |")
+    behind = []
+    for t in tasks:
+        for ours in OURS:
+            for peer in PEERS:
+                a = [float(c[-1]["eval_normalised"]) for (tt, m, s), c in by_cell.items() if tt == t and m == ours]
+                b = [float(c[-1]["eval_normalised"]) for (tt, m, s), c in by_cell.items() if tt == t and m == peer]
+                if a and b and np.mean(a) < np.mean(b):
+                    behind.append(f"- {t}: ours `{ours}` {np.mean(a):.3f} is behind `{peer}` {np.mean(b):.3f}")
+    lines += ["", "Where we are behind a peer:", ""] + (behind or ["- nowhere in this suite"])
+    return "\n".join(lines) + "\n"
+
+
+def plot(suite: str, rows: list[dict]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for t in dict.fromkeys(r["task"] for r in rows):
+        fig, ax = plt.subplots(figsize=(6.5, 4), dpi=100)
+        for m in METHODS:
+            cells: dict[int, list[dict]] = {}
+            for r in rows:
+                if r["task"] == t and r["method"] == m:
+                    cells.setdefault(int(r["seed"]), []).append(r)
+            if not cells:
+                continue
+            if m == "bc":
+                ax.axhline(np.mean([c[-1]["eval_normalised"] for c in cells.values()]), ls=":", color="grey", label="bc")
+                continue
+            n = min(len(c) for c in cells.values())
+            x = np.array([r["env_steps"] for r in next(iter(cells.values()))[:n]])
+            y = np.mean([[float(r["eval_normalised"]) for r in c[:n]] for c in cells.values()], axis=0)
+            ax.plot(x, y, marker="o", markersize=3, ls="--" if m in PEERS else "-", label=m)
+        ax.axhline(TARGET, color="k", lw=0.5)
+        ax.set(title=f"{t} ({suite}): mean over seeds", xlabel="env steps", ylabel="normalised return")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = RESULTS / f"bench-{suite}-{t}.png"
+        fig.savefig(path)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def write_results(suite: str) -> None:
+    from irl_gan.io import atomic_write_text
+
+    rows = [r for cell in finished(suite).values() for r in cell]
+    if not rows:
+        print(f"{suite}: no finished cells yet")
+        return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows.sort(key=lambda r: (r["task"], METHODS.index(r["method"]), int(r["seed"]), r["env_steps"]))
+    path = RESULTS / f"bench-{suite}.csv"
+    with open(path.with_suffix(".csv.tmp"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(path.with_suffix(".csv.tmp"), path)
+    text = summarise(suite, rows)
+    atomic_write_text(RESULTS / f"bench-{suite}.md", text)
+    plot(suite, rows)
+    print(text)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", choices=sorted(SUITES), default="quick")
+    p.add_argument("--tasks", default=None, help="override: task:budget,... (a new suite name is needed with --name)")
+    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--seeds", default=None, help="override the suite's seeds, e.g. 0,1,2")
+    p.add_argument("--name", default=None, help="store results under this suite name (with --tasks)")
+    p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)), help="local cells at once (one core each)")
+    p.add_argument("--ray", default=None, metavar="auto|ADDRESS", help="dispatch cells to a Ray cluster")
+    p.add_argument("--summarise-only", action="store_true")
+    a = p.parse_args()
+    suite = a.name or a.suite
+    spec = SUITES[a.suite]
+    tasks = dict(spec["tasks"])
+    if a.tasks:
+        if not a.name:
+            sys.exit("bench.py: --tasks changes the grid; give it a --name so it does not mix with the suite's results")
+        tasks = {t.split(":")[0]: int(t.split(":")[1]) for t in a.tasks.split(",")}
+    methods = a.methods.split(",")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        sys.exit(f"bench.py: unknown methods {unknown}; choose from {', '.join(METHODS)}")
+    seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else spec["seeds"]
+    if not a.summarise_only:
+        run_grid(suite, tasks, methods, seeds, a.jobs, a.ray)
+    write_results(suite)
+
+
+if __name__ == "__main__":
+    main()

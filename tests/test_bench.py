@@ -1,0 +1,63 @@
+"""The benchmark runner: cells, resumption and the summary's statistics."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def test_iqm_and_bootstrap_interval():
+    assert bench.iqm([0, 1, 2, 3, 4, 5, 6, 100]) == pytest.approx(np.mean([2, 3, 4, 5]))
+    lo, hi = bench.bootstrap_ci([0.2, 0.4, 0.6])
+    assert 0.2 <= lo < 0.4 < hi <= 0.6
+    assert bench.bootstrap_ci([0.5]) == (0.5, 0.5)
+
+
+def test_summary_reports_time_to_target_speed_ratio_and_where_we_are_behind():
+    def curve(method, seed, values, wall):
+        return [{"suite": "t", "task": "hopper", "method": method, "seed": seed, "budget": 300, "env_steps": 100 * (i + 1),
+                 "wall_s": wall * (i + 1), "eval_return": 0.0, "eval_normalised": v} for i, v in enumerate(values)]
+
+    rows = curve("gan-gcl", 0, [0.5, 0.95, 0.97], 20) + curve("gan-gcl", 1, [0.3, 0.6, 0.8], 20) + curve("rl", 0, [0.9, 1.0, 1.0], 10) \
+        + curve("rl", 1, [0.7, 0.9, 1.0], 10) + curve("imitation-gail", 0, [0.9, 0.9, 0.95], 10) + curve("imitation-gail", 1, [0.9, 0.9, 0.95], 10)
+    text = bench.summarise("t", rows)
+    gan = next(line for line in text.splitlines() if line.startswith("| hopper | 300 | gan-gcl"))
+    assert "0.885" in gan and "200 (1/2)" in gan and "0.50×" in gan
+    assert "ours `gan-gcl` 0.885 is behind `imitation-gail` 0.950" in text
+
+
+def test_runner_runs_a_cell_once_and_resumes_the_grid(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run_cell(suite, task, method, seed, budget, root):
+        calls.append((task, method, seed))
+        return [{"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": budget, "wall_s": 1.0,
+                 "eval_return": 1.0, "eval_normalised": 0.5}]
+
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    monkeypatch.setattr(bench, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(bench, "run_cell", fake_run_cell)
+    bench.run_grid("t", {"pendulum": 64}, ["rl", "bc"], [0, 1], jobs=2, ray_address=None)
+    assert sorted(calls) == [("pendulum", m, s) for m in ("bc", "rl") for s in (0, 1)]
+    bench.run_grid("t", {"pendulum": 64}, ["rl", "bc", "gail"], [0, 1], jobs=2, ray_address=None)
+    assert sorted(calls[4:]) == [("pendulum", "gail", 0), ("pendulum", "gail", 1)]  # finished cells are not run again
+    bench.write_results("t")
+    assert (tmp_path / "results" / "bench-t.csv").read_text().count("\n") == 7
+    assert (tmp_path / "results" / "bench-t-pendulum.png").exists()
+
+
+def test_a_real_cell_returns_its_evaluation_curve(tmp_path):
+    """One oracle cell through irl-gan train: an evaluation every budget/10 steps."""
+    (tmp_path / "demos").mkdir()
+    (tmp_path / "demos" / "pendulum.h5").symlink_to(ROOT / "demos" / "pendulum.h5")
+    rows = bench.run_cell("t", "pendulum", "rl", 0, 4096, str(tmp_path))
+    assert [r["env_steps"] for r in rows][-1] == 4096 and len(rows) >= 2
+    assert all(np.isfinite(r["eval_normalised"]) for r in rows)
+    assert json.dumps(rows)  # storable as a finished cell
