@@ -464,7 +464,7 @@ class Trainer:
             self._write_metrics()
             for key in ("eval_return", "eval_normalised"):
                 if key in self.rows[-1]:
-                    self.writer.add_scalar(_tb_name(key), self.rows[-1][key], self.model.num_timesteps)
+                    self._tb().add_scalar(_tb_name(key), self.rows[-1][key], self.model.num_timesteps)
         bar.close()
         self.save_checkpoint()
         self.wall_before += time.time() - start
@@ -612,14 +612,17 @@ class Trainer:
         row.update({k: v for k, v in diag.items() if k != "true_return"})
         self.rows.append(row)
         self._write_metrics()
+        for key, value in row.items():
+            if key not in ("round", "env_steps"):
+                self._tb().add_scalar(_tb_name(key), value, env_steps)
+
+    def _tb(self):
         if self.writer is None:
             from torch.utils.tensorboard import SummaryWriter
 
             # On resume, TensorBoard drops the events logged after the checkpoint.
             self.writer = SummaryWriter(str(self.out / "tb"), purge_step=self.writer_purge_step)
-        for key, value in row.items():
-            if key not in ("round", "env_steps"):
-                self.writer.add_scalar(_tb_name(key), value, env_steps)
+        return self.writer
 
     def _write_metrics(self) -> None:
         """Rewrite metrics.csv whole, atomically: a killed run never leaves half a row. Fixed

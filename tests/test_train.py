@@ -309,3 +309,15 @@ def test_bc_clones_the_demos_and_writes_a_run_like_any_other(tmp_path, cli):
     predicted = np.array([policy(o) for o in ep.observations[:-1]])
     assert np.corrcoef(predicted.ravel(), ep.actions.ravel())[0, 1] > 0.8
     assert "deterministic eval" in stdout and {"policy.zip", "obs_norm.npz", "config.yaml", "card.yaml"} <= {p.name for p in out.iterdir()}
+
+
+def test_resuming_a_finished_run_evaluates_it_again_and_changes_nothing_else(tmp_path, setup, cli):
+    demos, config = setup
+    out = tmp_path / "run"
+    args = ("train", "--task", "pendulum", "--out", out, "--no-progress")
+    assert cli(*args, "--demos", demos, "--demo-episodes", 2, "--steps", 256, "--config", config)[0] == 0
+    before = rows(out / "metrics.csv")
+    code, stdout, err = cli(*args, "--resume")
+    assert code == 0, err
+    after = rows(out / "metrics.csv")
+    assert len(after) == len(before) and after[-1]["eval_return"] == before[-1]["eval_return"]
