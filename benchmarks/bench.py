@@ -202,7 +202,8 @@ def summarise(suite: str, rows: list[dict]) -> str:
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
     lines = [f"# Benchmark `{suite}`: normalised return with 4 demonstrations", "",
-             f"Command: `.venv/bin/python benchmarks/bench.py --suite {suite}` (resumable; `make bench{'-quick' if suite == 'quick' else ''}`).",
+             (f"Command: `.venv/bin/python benchmarks/bench.py --suite {suite}` (resumable; `make bench{'-quick' if suite == 'quick' else ''}`)."
+              if suite in SUITES else f"Command: `.venv/bin/python benchmarks/bench.py --name {suite} --tasks ...` (a custom grid)."),
              "Final: the last deterministic evaluation (5 episodes) at the budget; mean over seeds [bootstrap 95% interval].",
              "To 0.9: env steps and wall-clock of the first evaluation at or above 0.9 (mean over the seeds that reach it).",
              "Steps/s: env steps per second of the whole run, evaluations included, as a ratio to the oracle on the same task and seed.",
