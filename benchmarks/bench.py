@@ -10,7 +10,7 @@ Methods:
 * the oracle ``rl``: the same SB3 generator on the true reward (``irl-gan train --algo rl``).
 
 Every method is evaluated the same way: deterministic actions, 5 episodes with seeds from
-1,000,000, every budget/10 env steps. Each finished cell is stored in ``runs/bench/SUITE/cells/`` as
+1,000,000, every budget/10 env steps (or the suite's ``eval_every``). Each finished cell is stored in ``runs/bench/SUITE/cells/`` as
 JSON on the machine that runs this script, and is never run again: the runner resumes where it
 stopped (an unfinished irl-gan run continues from its checkpoint; a peer cell starts over). The
 results, one row per evaluation point, go to benchmarks/results/bench-SUITE.csv, with the summary
@@ -23,6 +23,7 @@ repository and its .venv (and .peer for the peers) at the same path.
     .venv/bin/python benchmarks/bench.py --suite quick --jobs 2        # make bench-quick
     .venv/bin/python benchmarks/bench.py --suite full --jobs 2         # make bench (hours)
     .venv/bin/python benchmarks/bench.py --suite full --ray auto       # on a Ray cluster
+    .venv/bin/python benchmarks/bench.py --suite quality               # issue 4: gan-gcl vs the oracle
     .venv/bin/python benchmarks/bench.py --summarise-only --suite full # tables and plots from the CSV
 """
 
@@ -55,7 +56,10 @@ SUITES = {
     # The committed comparison: env-step budget per task, 3 seeds.
     "full": {"tasks": {"inverteddoublependulum": 300_000, "swimmer": 1_000_000, "hopper": 1_000_000,
                        "halfcheetah": 1_000_000, "walker2d": 1_000_000}, "seeds": [0, 1, 2]},
+    # Issue 4's quality target: gan-gcl against the oracle, evaluated every 50k steps.
+    "quality": {"tasks": {"hopper": 1_000_000}, "seeds": [0], "methods": ["gan-gcl", "rl"], "eval_every": 50_000},
 }
+MAKE_TARGETS = {"quick": "; `make bench-quick`", "full": "; `make bench`"}
 FIELDS = ["suite", "task", "method", "seed", "budget", "env_steps", "wall_s", "eval_return", "eval_normalised"]
 TARGET = 0.9
 
@@ -67,7 +71,7 @@ def cell_name(task: str, method: str, seed: int) -> str:
     return f"{task}-{method}-s{seed}"
 
 
-def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: str) -> list[dict]:
+def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: str, every: int | None = None) -> list[dict]:
     """Train one cell and return its evaluation curve (one row per evaluation). Runs anywhere the
     repository is at ``root``: in a thread here, or in a Ray worker."""
     root_p = Path(root)
@@ -75,7 +79,7 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     log = out.with_suffix(".log")
     out.parent.mkdir(parents=True, exist_ok=True)
-    every = max(1, budget // 10)
+    every = every or max(1, budget // 10)
     demos = str(root_p / "demos" / f"{task}.h5")
     if method in PEERS:
         cmd = [sys.executable, str(root_p / "benchmarks" / "peer_imitation.py"), "--task", task, "--algo", method.split("-", 1)[1],
@@ -130,7 +134,8 @@ def finished(suite: str) -> dict[str, list[dict]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))} if d.is_dir() else {}
 
 
-def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[int], jobs: int, ray_address: str | None) -> None:
+def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[int], jobs: int, ray_address: str | None,
+             every: int | None = None) -> None:
     from irl_gan.io import atomic_write_text
 
     done = finished(suite)
@@ -156,7 +161,7 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
             sys.exit("bench.py: --ray needs Ray; install it with `pip install 'ray[default]'`")
         ray.init(address=ray_address)
         remote = ray.remote(num_cpus=1)(run_cell)
-        pending = {remote.remote(suite, t, m, s, b, str(ROOT)): (t, m, s, b) for t, m, s, b in todo}
+        pending = {remote.remote(suite, t, m, s, b, str(ROOT), every): (t, m, s, b) for t, m, s, b in todo}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             cell = pending.pop(ready[0])
@@ -166,7 +171,7 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
                 failures.append(f"{cell_name(*cell[:3])}: {exc}")
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_cell, suite, t, m, s, b, str(ROOT)): (t, m, s, b) for t, m, s, b in todo}
+            futures = {pool.submit(run_cell, suite, t, m, s, b, str(ROOT), every): (t, m, s, b) for t, m, s, b in todo}
             for fut in as_completed(futures):
                 try:
                     store(futures[fut], fut.result())
@@ -202,7 +207,7 @@ def summarise(suite: str, rows: list[dict]) -> str:
     tasks = list(dict.fromkeys(r["task"] for r in rows))
     methods = [m for m in METHODS if any(r["method"] == m for r in rows)]
     lines = [f"# Benchmark `{suite}`: normalised return with 4 demonstrations", "",
-             (f"Command: `.venv/bin/python benchmarks/bench.py --suite {suite}` (resumable; `make bench{'-quick' if suite == 'quick' else ''}`)."
+             (f"Command: `.venv/bin/python benchmarks/bench.py --suite {suite}` (resumable{MAKE_TARGETS.get(suite, '')})."
               if suite in SUITES else f"Command: `.venv/bin/python benchmarks/bench.py --name {suite} --tasks ...` (a custom grid)."),
              "Final: the last deterministic evaluation (5 episodes) at the budget; mean over seeds [bootstrap 95% interval].",
              "To 0.9: env steps and wall-clock of the first evaluation at or above 0.9 (mean over the seeds that reach it).",
@@ -304,7 +309,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", choices=sorted(SUITES), default="quick")
     p.add_argument("--tasks", default=None, help="override: task:budget,... (a new suite name is needed with --name)")
-    p.add_argument("--methods", default=",".join(METHODS))
+    p.add_argument("--methods", default=None, help="override the suite's methods (default: all)")
     p.add_argument("--seeds", default=None, help="override the suite's seeds, e.g. 0,1,2")
     p.add_argument("--name", default=None, help="store results under this suite name (with --tasks)")
     p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)), help="local cells at once (one core each)")
@@ -318,13 +323,13 @@ def main() -> None:
         if not a.name:
             sys.exit("bench.py: --tasks changes the grid; give it a --name so it does not mix with the suite's results")
         tasks = {t.split(":")[0]: int(t.split(":")[1]) for t in a.tasks.split(",")}
-    methods = a.methods.split(",")
+    methods = a.methods.split(",") if a.methods else spec.get("methods", list(METHODS))
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
         sys.exit(f"bench.py: unknown methods {unknown}; choose from {', '.join(METHODS)}")
     seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else spec["seeds"]
     if not a.summarise_only:
-        run_grid(suite, tasks, methods, seeds, a.jobs, a.ray)
+        run_grid(suite, tasks, methods, seeds, a.jobs, a.ray, spec.get("eval_every"))
     write_results(suite)
 
 

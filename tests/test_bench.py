@@ -36,7 +36,7 @@ def test_summary_reports_time_to_target_speed_ratio_and_where_we_are_behind():
 def test_runner_runs_a_cell_once_and_resumes_the_grid(tmp_path, monkeypatch):
     calls = []
 
-    def fake_run_cell(suite, task, method, seed, budget, root):
+    def fake_run_cell(suite, task, method, seed, budget, root, every=None):
         calls.append((task, method, seed))
         return [{"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": budget, "wall_s": 1.0,
                  "eval_return": 1.0, "eval_normalised": 0.5}]
