@@ -12,6 +12,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def label(task: str, env_id: str) -> str:
+    """The task's name where it is not just its env's (irl_gan's own and the transfer tasks)."""
+    return env_id if task == env_id.split("-v")[0].lower() else f"{task} ({env_id})"
+
+
 def row(card: dict) -> str:
     det, rnd, ref = card["deterministic"], card["random"], card.get("reference") or {}
     ref_ret = ref.get("return")
@@ -24,7 +29,7 @@ def row(card: dict) -> str:
     if card["trained_timesteps"] < recipe["timesteps"]:
         verdict += f"; partial: {card['trained_timesteps']:,} of {recipe['timesteps']:,} recipe steps"
     return (
-        f"| {card['env_id']} | {recipe['algo'].upper()} | {card['trained_timesteps']:,} | {card['wall_seconds'] / 60:.0f} min "
+        f"| {label(card['task'], card['env_id'])} | {recipe['algo'].upper()} | {card['trained_timesteps']:,} | {card['wall_seconds'] / 60:.0f} min "
         f"| {det['mean']:.1f} ± {det['std']:.1f} | {card['stochastic']['mean']:.1f} | {rnd['mean']:.1f} "
         f"| {ref_ret if ref_ret is not None else '—'} | {verdict} |"
     )
@@ -41,10 +46,10 @@ def main() -> None:
         spec = yaml.safe_load(spec_path.read_text())
         if spec["task"] not in shipped:
             ref = (spec.get("reference") or {}).get("return", "—")
-            print(f"| {spec['env_id']} | {spec['expert']['algo'].upper()} | — | — | not shipped yet | — | — | {ref} | no expert yet |")
+            print(f"| {label(spec['task'], spec['env_id'])} | {spec['expert']['algo'].upper()} | — | — | not trained yet | — | — | {ref} | no expert yet |")
     print()
-    print("References: " + "; ".join(f"{c['env_id']}: {c['reference']['source']}" for c in cards if c.get("reference")))
-    notes = [f"{c['env_id']}: {c['reference']['note']}" for c in cards if (c.get("reference") or {}).get("note")]
+    print("References: " + "; ".join(f"{label(c['task'], c['env_id'])}: {c['reference']['source']}" for c in cards if c.get("reference")))
+    notes = [f"{label(c['task'], c['env_id'])}: {c['reference']['note']}" for c in cards if (c.get("reference") or {}).get("note")]
     if notes:
         print()
         print("Notes: " + " ".join(notes))
