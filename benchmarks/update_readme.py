@@ -3,8 +3,8 @@
     python benchmarks/update_readme.py
 
 Replaces the text between ``<!-- experts-table -->`` / ``<!-- /experts-table -->`` (from the
-agents' cards) and ``<!-- disc-step -->`` / ``<!-- /disc-step -->`` (from
-benchmarks/results/disc_step.md).
+agents' cards), and between ``<!-- NAME -->`` / ``<!-- /NAME -->`` for disc-step, bench-quick,
+bench-quality and known-reward (from the files of the same names in benchmarks/results/).
 """
 
 from __future__ import annotations
@@ -33,9 +33,13 @@ def main() -> None:
     with contextlib.redirect_stdout(buf):
         experts_table.main()
     text = fill(text, "experts-table", buf.getvalue())
-    disc = ROOT / "benchmarks" / "results" / "disc_step.md"
-    if disc.exists():
-        text = fill(text, "disc-step", disc.read_text())
+    results = ROOT / "benchmarks" / "results"
+    for marker, name in (("disc-step", "disc_step.md"), ("bench-quick", "bench-quick.md"), ("bench-quality", "bench-quality.md"),
+                         ("known-reward", "known_reward.md")):
+        if (results / name).exists():
+            # The file's own title is dropped; the README's section heading stands in for it.
+            body = (results / name).read_text()
+            text = fill(text, marker, body.split("\n", 2)[2] if body.startswith("# ") else body)
     readme.write_text(text)
 
 
