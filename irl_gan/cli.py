@@ -26,6 +26,9 @@ def cli() -> None:
       irl-gan demos info cheetah.h5
       irl-gan train --task halfcheetah --demos cheetah.h5 --algo gan-gcl --out runs/cheetah
       irl-gan eval-policy runs/cheetah --task halfcheetah --episodes 10 --video cheetah.mp4
+      irl-gan eval-reward runs/cheetah             # learned vs true reward: Pearson, EPIC, plots
+      irl-gan retrain runs/cheetah --task halfcheetah-gravity   # a fresh agent on the learned reward
+      irl-gan report runs/cheetah                  # one HTML page for the run
       irl-gan verify --demos cheetah.h5            # the paper's identities, in float64
     """
 
@@ -421,7 +424,7 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
 
     The agent never sees the env's reward: it is the test of whether the cost explains the
     expert. With --task, the reward is carried to another task with the same observations and
-    actions (the transfer tasks: halfcheetah-heavy, ant-disabled, pointmaze-shifted, ...).
+    actions (the transfer tasks: halfcheetah-gravity, ant-disabled, pointmaze-shifted, ...).
     Writes a training run to OUT, and retrain.yaml there with the final evaluation.
     """
     import yaml
