@@ -140,6 +140,11 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
     from irl_gan.io import atomic_write_text
 
     done = finished(suite)
+    for t, b in tasks.items():
+        for name, rows in done.items():
+            if name.startswith(f"{t}-") and rows and int(rows[-1]["budget"]) != b:
+                sys.exit(f"bench.py: {suite} cell {name} was run with a budget of {rows[-1]['budget']}, not {b}; "
+                         "give the changed grid a new --name (or delete runs/bench/SUITE to start over)")
     todo = [(t, m, s, b) for t, b in tasks.items() for s in seeds for m in methods if cell_name(t, m, s) not in done]
     print(f"{suite}: {len(done)} cells finished, {len(todo)} to run", flush=True)
     if not todo:
@@ -202,7 +207,8 @@ def iqm(x: list[float]) -> float:
 
 
 def final_score(curve: list[dict]) -> float:
-    return float(np.mean([float(r["eval_normalised"]) for r in curve[-LAST:]]))
+    """Mean normalised return of the run's last evaluations (NaN for a task without scores)."""
+    return float(np.mean([float(r["eval_normalised"]) if r["eval_normalised"] != "" else np.nan for r in curve[-LAST:]]))
 
 
 def summarise(suite: str, rows: list[dict]) -> str:
@@ -231,7 +237,7 @@ def summarise(suite: str, rows: list[dict]) -> str:
             final = [final_score(c) for c in cells.values()]
             finals[m] += final
             lo, hi = bootstrap_ci(final)
-            reach = [next((r for r in c if float(r["eval_normalised"]) >= TARGET), None) for c in cells.values()]
+            reach = [next((r for r in c if r["eval_normalised"] != "" and float(r["eval_normalised"]) >= TARGET), None) for c in cells.values()]
             hit = [r for r in reach if r is not None]
             steps = f"{np.mean([r['env_steps'] for r in hit]):,.0f} ({len(hit)}/{len(cells)})" if hit else f"not reached (0/{len(cells)})"
             wall = f"{np.mean([r['wall_s'] for r in hit]) / 60:.1f} min" if hit else "–"
@@ -277,14 +283,17 @@ def plot(suite: str, rows: list[dict]) -> list[Path]:
                 continue
             n = min(len(c) for c in cells.values())
             x = np.array([r["env_steps"] for r in next(iter(cells.values()))[:n]])
-            y = np.mean([[float(r["eval_normalised"]) for r in c[:n]] for c in cells.values()], axis=0)
+            y = np.mean([[float(r["eval_normalised"]) if r["eval_normalised"] != "" else np.nan for r in c[:n]] for c in cells.values()], axis=0)
             ax.plot(x, y, marker="o", markersize=3, ls="--" if m in PEERS else "-", label=m)
         ax.axhline(TARGET, color="k", lw=0.5)
         ax.set(title=f"{t} ({suite}): mean over seeds", xlabel="env steps", ylabel="normalised return")
         ax.legend(fontsize=7)
         fig.tight_layout()
         path = RESULTS / f"bench-{suite}-{t}.png"
-        fig.savefig(path)
+        from irl_gan.io import atomic_path
+
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format="png")
         plt.close(fig)
         paths.append(path)
     return paths

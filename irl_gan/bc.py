@@ -20,6 +20,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from irl_gan.data import Demonstrations
+from irl_gan.errors import UserError
 from irl_gan.tasks import TaskSpec
 
 
@@ -41,8 +42,12 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
     settings = dict(config.ppo)
-    kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})
-    model = PPO("MlpPolicy", venv, policy_kwargs=kwargs, seed=config.seed, device="cpu", verbose=0)
+    try:
+        kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+        model = PPO("MlpPolicy", venv, policy_kwargs=kwargs, seed=config.seed, device="cpu", verbose=0)
+    except (TypeError, ValueError, AssertionError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"SB3 rejected the policy settings for bc: {first}") from None
     policy = model.policy
     opt = torch.optim.Adam(policy.parameters(), lr=config.bc_lr)
     x = torch.as_tensor(norm(obs), dtype=torch.float32)

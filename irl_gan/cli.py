@@ -327,7 +327,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--task", default=None, help="Task to judge the reward on (a transfer task, say) [default: the run's own].")
 @click.option("--episodes", type=click.IntRange(min=1), default=4, show_default=True, help="Held-out episodes from each policy (expert, noisy expert, learned, random).")
-@click.option("--seed", type=int, default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
+@click.option("--seed", type=click.IntRange(min=0), default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK].")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
@@ -349,11 +349,15 @@ def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
         raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
     spec = load_spec(task or (yaml.safe_load(saved.read_text()) or {}).get("task", ""))
     out = out or run / f"reward-eval-{spec.task}"
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; give a directory for the plots and reward_eval.yaml")
     r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress)
     atomic_write_text(out / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
     click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())})")
     click.echo(f"  Pearson {r['pearson']:.3f}   Spearman {r['spearman']:.3f}")
-    if r["epic"] is not None:
+    if r["epic"] is not None and r["epic"] != r["epic"]:
+        click.echo("  EPIC: n/a, a canonical reward is constant over these transitions (the learned reward ranks nothing)")
+    elif r["epic"] is not None:
         click.echo(f"  EPIC distance {r['epic']:.3f}  (true reward: {r['epic_true_reward']})")
     else:
         click.echo(f"  EPIC: n/a, {r['epic_note']}")
@@ -397,6 +401,8 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
         r = evaluate_reward(run, spec, out=where, progress=not no_progress)
         atomic_write_text(where / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
     out = out or run / "report.html"
+    if out.is_dir():
+        raise UserError(f"--out {out} is a directory; give the HTML file's name, e.g. {out / 'report.html'}")
     with tempfile.TemporaryDirectory() as tmp:
         video = None
         if not no_video:
@@ -439,7 +445,7 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
         raise UserError(f"{run}: not a training run with a learned cost (no cost.pt and config.yaml); give a directory written by irl-gan train")
     source = yaml.safe_load(saved.read_text()) or {}
     spec = load_spec(task or source.get("task", ""))
-    flags = {"algo": "rl", "reward": str(cost), "generator": generator, "steps": steps, "seed": seed}
+    flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}
     if out is None:
         gen = generator or spec.train.get("generator", "ppo")
         out = run / f"retrain-{spec.task}-{gen}-s{seed if seed is not None else spec.train.get('seed', 0)}"

@@ -144,9 +144,12 @@ def canonical(fn: RewardFn, t: Transitions, gamma: float, samples: int, rng: np.
 
 
 def epic_distance(learned: RewardFn, true: RewardFn, t: Transitions, gamma: float, samples: int = 256, seed: int = 0) -> float:
-    """EPIC pseudometric between two rewards on the coverage distribution ``t`` (0 = same up to shaping and scale)."""
+    """EPIC pseudometric between two rewards on the coverage distribution ``t`` (0 = same up to shaping
+    and scale); NaN when either reward is constant there after canonicalisation."""
     rng = np.random.default_rng(seed)
     rho = pearson(canonical(learned, t, gamma, samples, rng), canonical(true, t, gamma, samples, np.random.default_rng(seed)))
+    if np.isnan(rho):
+        return float("nan")  # a constant canonical reward: no distance is defined (and none is 0)
     return float(np.sqrt(max(0.0, 1.0 - rho) / 2.0))
 
 

@@ -407,11 +407,11 @@ class Trainer:
         def end_round(env_steps: int, diag: dict) -> None:
             now = time.time()
             diag["env_steps_per_s"] = (env_steps - last["steps"]) / max(now - last["t"], 1e-9)
-            last.update(t=now, steps=env_steps)
             if next_eval["at"] is not None and env_steps >= next_eval["at"]:
-                # Evaluation time is left out of the steps/s above and counted in wall_s.
+                # Evaluation time is left out of steps/s (this round's and the next) and counted in wall_s.
                 diag.update(trainer.evaluate())
                 next_eval["at"] = (env_steps // eval_every + 1) * eval_every
+            last.update(t=time.time(), steps=env_steps)
             trainer.log(env_steps, diag, trainer.wall_before + time.time() - start)
             bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
             if env_steps >= next_ckpt["at"]:
@@ -526,7 +526,10 @@ class Trainer:
     def _identity(self) -> dict:
         """What a checkpoint must agree on with the run resuming it."""
         c = self.config
-        return {"task": self.spec.task, "algo": c.algo, "generator": c.generator, "segment": c.segment}
+        identity = {"task": self.spec.task, "algo": c.algo, "generator": c.generator, "segment": c.segment}
+        if c.reward is not None:
+            identity["reward"] = str(Path(c.reward).resolve())
+        return identity
 
     def load_checkpoint(self) -> bool:
         """Continue from ``out/checkpoint`` if there is one; returns whether it did."""
@@ -546,7 +549,7 @@ class Trainer:
         else:
             self.model = SAC.load(d / "model.zip", env=self.venv, device="cpu")
             self.model.load_replay_buffer(d / "replay.pkl")
-            if self.config.algo != "rl":
+            if isinstance(self.model.replay_buffer, RelabelledReplayBuffer):
                 self.model.replay_buffer.reward_fn = self.replay_reward
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
         blob = torch.load(d / "trainer.pt", weights_only=False)

@@ -62,3 +62,13 @@ def test_a_real_cell_returns_its_evaluation_curve(tmp_path):
     assert [r["env_steps"] for r in rows][-1] == 4096 and len(rows) >= 2
     assert all(np.isfinite(r["eval_normalised"]) for r in rows)
     assert json.dumps(rows)  # storable as a finished cell
+
+
+def test_a_changed_budget_is_refused_rather_than_mixed(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "ROOT", tmp_path)
+    monkeypatch.setattr(bench, "run_cell", lambda suite, task, method, seed, budget, root, every=None: [
+        {"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": budget, "wall_s": 1.0,
+         "eval_return": 1.0, "eval_normalised": 0.5}])
+    bench.run_grid("t", {"pendulum": 64}, ["rl"], [0], jobs=1, ray_address=None)
+    with pytest.raises(SystemExit, match="budget of 64, not 128"):
+        bench.run_grid("t", {"pendulum": 128}, ["rl"], [0], jobs=1, ray_address=None)

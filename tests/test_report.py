@@ -41,3 +41,12 @@ def test_report_shows_curves_reward_evaluation_retrain_and_video(tmp_path, cli):
 def test_report_of_a_directory_that_is_not_a_run_is_one_line(tmp_path, cli):
     code, _, err = cli("report", tmp_path)
     assert code == 2 and "not a training run" in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_out_must_be_a_file_name(tmp_path, cli):
+    demos_dir = tmp_path / "run"
+    demos_dir.mkdir()
+    (demos_dir / "config.yaml").write_text("task: pendulum\n")
+    (demos_dir / "metrics.csv").write_text("round,env_steps,wall_s\n")
+    code, _, err = cli("report", demos_dir, "--out", tmp_path, "--no-eval", "--no-video")
+    assert code == 2 and "is a directory" in err and len(err.strip().splitlines()) == 1

@@ -97,3 +97,16 @@ def test_eval_reward_bad_input_is_one_line(tiny_run, tmp_path, cli):
     for args, message in [((oracle,), "no cost.pt"), ((run, "--task", "hopper"), "Hopper-v5 has 11 and 3"), ((tmp_path / "none",), "not a training run")]:
         code, _, err = cli("eval-reward", *args, "--no-progress")
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_epic_of_a_constant_reward_is_undefined_not_zero():
+    t = random_transitions("pointmaze")
+    true = CLOSED_FORMS["irl_gan/PointMaze-v0"].fn
+    assert np.isnan(epic_distance(lambda o, a, n: np.zeros(len(o)), true, t, 0.99))
+
+
+def test_eval_reward_out_must_be_a_directory(tiny_run, tmp_path, cli):
+    run, _, _ = tiny_run
+    (tmp_path / "file").write_text("x")
+    code, _, err = cli("eval-reward", run, "--out", tmp_path / "file", "--no-progress")
+    assert code == 2 and "is a file" in err and len(err.strip().splitlines()) == 1

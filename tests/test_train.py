@@ -324,3 +324,27 @@ def test_resuming_a_finished_run_evaluates_it_again_and_adds_no_round(tmp_path, 
     # evaluation is close to, not exactly, the first one.
     assert len(after) == len(before) and np.isfinite(float(after[-1]["eval_return"]))
     assert float(after[-1]["eval_return"]) == pytest.approx(float(before[-1]["eval_return"]), rel=0.05)
+
+
+def test_a_sac_retrain_resumes_on_its_frozen_reward_and_refuses_another(tmp_path, setup, cli):
+    demos, config = setup
+    run, other = tmp_path / "run", tmp_path / "other"
+    for r in (run, other):
+        assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 64, "--out", r, "--config", config, "--no-progress")[0] == 0
+    sac = tmp_path / "sac.yaml"
+    sac.write_text(yaml.safe_dump({"n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32},
+                                   "checkpoint_every": 100, "eval_every": 0, "policy_kwargs": {"net_arch": [16]}}))
+    out = tmp_path / "re"
+    args = ("--generator", "sac", "--out", out, "--config", sac, "--episodes", 1, "--no-progress")
+    assert cli("retrain", run, "--steps", 150, *args)[0] == 0
+    code, _, err = cli("retrain", run, "--steps", 250, *args, "--resume")
+    assert code == 0, err
+    assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 250
+    code, _, err = cli("retrain", other, "--steps", 300, *args, "--resume")
+    assert code == 2 and "from a run with reward" in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
+    demos, config = tiny_training_inputs(tmp_path, {"bc_steps": 10, "policy_kwargs": {"activation_fn": "gelu"}})
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--algo", "bc", "--demo-episodes", 2, "--out", tmp_path / "bc", "--config", config)
+    assert code == 2 and "activation_fn" in err and len(err.strip().splitlines()) == 1, err
