@@ -324,6 +324,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", choices=sorted(SUITES), default="quick")
     p.add_argument("--tasks", default=None, help="override: task:budget,... (a new suite name is needed with --name)")
+    p.add_argument("--only-tasks", default=None, help="run only these of the suite's tasks (comma-separated), at its budgets")
     p.add_argument("--methods", default=None, help="override the suite's methods (default: all)")
     p.add_argument("--seeds", default=None, help="override the suite's seeds, e.g. 0,1,2")
     p.add_argument("--name", default=None, help="store results under this suite name (with --tasks)")
@@ -338,6 +339,11 @@ def main() -> None:
         if not a.name:
             sys.exit("bench.py: --tasks changes the grid; give it a --name so it does not mix with the suite's results")
         tasks = {t.split(":")[0]: int(t.split(":")[1]) for t in a.tasks.split(",")}
+    if a.only_tasks:
+        unknown = sorted(set(a.only_tasks.split(",")) - set(tasks))
+        if unknown:
+            sys.exit(f"bench.py: {unknown} not in suite {a.suite}; its tasks: {', '.join(tasks)}")
+        tasks = {t: b for t, b in tasks.items() if t in a.only_tasks.split(",")}
     methods = a.methods.split(",") if a.methods else spec.get("methods", list(METHODS))
     unknown = sorted(set(methods) - set(METHODS))
     if unknown:
