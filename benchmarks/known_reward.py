@@ -25,6 +25,8 @@ RUNS = ROOT / "runs" / "known-reward"
 RESULTS = ROOT / "benchmarks" / "results"
 IRL_GAN = [sys.executable, "-m", "irl_gan.cli"]
 TASK = "pointmaze"
+# The cost settings the study was measured with (TrainConfig's defaults until 2026-11-21).
+SETTINGS = {"disc_updates": 1, "cost_lr": 1e-4}
 
 
 def run_seed(seed: int) -> dict:
@@ -32,8 +34,11 @@ def run_seed(seed: int) -> dict:
     result = out / f"reward-eval-{TASK}" / "reward_eval.yaml"
     if not result.exists():
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        config = RUNS / "settings.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(yaml.safe_dump(SETTINGS))
         args = ["train", "--task", TASK, "--demos", str(ROOT / "demos" / f"{TASK}.h5"), "--algo", "gan-gcl", "--demo-episodes", "4",
-                "--seed", str(seed), "--out", str(out), "--no-progress"]
+                "--seed", str(seed), "--out", str(out), "--config", str(config), "--no-progress"]
         if (out / "config.yaml").exists():
             args.append("--resume")
         subprocess.run(IRL_GAN + args, check=True, cwd=ROOT, env=env)

@@ -31,14 +31,26 @@ STEPS = {"invertedpendulum": 80_000, "inverteddoublependulum": 300_000, "reacher
 IRL_GAN = [sys.executable, "-m", "irl_gan.cli"]
 
 
+# The cost settings the study was measured with (TrainConfig's defaults until 2026-11-21).
+SETTINGS = {"disc_updates": 1, "cost_lr": 1e-4}
+
+
 def run_cell(task: str, k: str, seed: int, steps: int, runs: Path) -> dict:
+    import json
+    import tempfile
+
     out = runs / f"{task}-k{k}-s{seed}"
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        json.dump(SETTINGS, f)
     args = ["train", "--task", task, "--demos", str(ROOT / "demos" / f"{task}.h5"), "--algo", "gan-gcl", "--segment", k,
-            "--demo-episodes", "4", "--steps", str(steps), "--seed", str(seed), "--out", str(out), "--no-progress"]
+            "--demo-episodes", "4", "--steps", str(steps), "--seed", str(seed), "--out", str(out), "--config", f.name, "--no-progress"]
     if (out / "config.yaml").exists():
         args.append("--resume")
     start = time.time()
-    subprocess.run(IRL_GAN + args, check=True, cwd=ROOT)
+    try:
+        subprocess.run(IRL_GAN + args, check=True, cwd=ROOT)
+    finally:
+        os.unlink(f.name)
     wall = time.time() - start
     ev = subprocess.run(IRL_GAN + ["eval-policy", str(out), "--task", task, "--episodes", "20", "--seed", "500000", "--no-progress"],
                         check=True, cwd=ROOT, capture_output=True, text=True).stdout
@@ -64,7 +76,8 @@ def summarise(rows: list[dict]) -> str:
     lines = [
         "# The segment question: gan-gcl's normalised return against segment length K",
         "",
-        "4 demonstrations, default settings (PPO generator), 20 deterministic evaluation episodes of the",
+        "4 demonstrations, PPO generator, the task's defaults with one cost update of lr 1e-4 per rollout (`SETTINGS`;",
+        "TrainConfig's default until 2026-11-21), 20 deterministic evaluation episodes of the",
         "final policy (seeds from 500,000). K = full is the paper's trajectory discriminator.",
         "Command: `.venv/bin/python benchmarks/segments.py` (resumable; cells in segments.csv are kept).",
         "The effective sample size is over the last cost update's 2n segments: n per side is at most the",
