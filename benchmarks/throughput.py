@@ -20,6 +20,7 @@ reported beside it. Each ratio is the median over repeats of (irl_gan rate) / (p
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import os
 import platform
@@ -55,10 +56,13 @@ def plain(spec, config):
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    settings = config.ppo if config.generator == "ppo" else config.sac
+    from irl_gan.experts import sb3_policy_kwargs
+
+    settings = dict(config.ppo if config.generator == "ppo" else config.sac)
+    kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})  # as the trainer does
     venv = VecNormalize(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), norm_obs=True, norm_reward=False, gamma=settings.get("gamma", 0.99))
     cls = PPO if config.generator == "ppo" else SAC
-    model = cls("MlpPolicy", venv, seed=config.seed, device="cpu", policy_kwargs=config.policy_kwargs, verbose=0, **settings)
+    model = cls("MlpPolicy", venv, seed=config.seed, device="cpu", policy_kwargs=kwargs, verbose=0, **settings)
     with Clock() as clock:
         model.learn(total_timesteps=config.steps)
     return clock.rates(model.num_timesteps)
@@ -87,13 +91,17 @@ def main() -> int:
     p.add_argument("--generators", default="ppo,sac")
     args = p.parse_args()
     torch.set_num_threads(1)
-    spec = load_spec(args.task)
+    # TrainConfig's generic generator settings (4 envs, 64x64 networks), not the task's tuned `train:`
+    # block: a light generator, so the trainer's own work is the largest share it can be.
+    spec = dataclasses.replace(load_spec(args.task), train={})
     demos_path = ROOT / "demos" / f"{spec.task}.h5"
     demos = load_demos(demos_path, spec)
 
     rows = []
     for generator in args.generators.split(","):
-        layer = {"demos": str(demos_path), "generator": generator, "steps": STEPS[generator], "algo": "gan-gcl", "segment": 1}
+        # No periodic evaluation: plain SB3 does none, and it is a diagnostic that costs env steps
+        # (5 episodes per eval_every steps), not training work.
+        layer = {"demos": str(demos_path), "generator": generator, "steps": STEPS[generator], "algo": "gan-gcl", "segment": 1, "eval_every": 0}
         if generator == "sac":
             layer["sac"] = SAC_SETTINGS
         config = resolve_config(spec, [("benchmark", layer)])
@@ -118,7 +126,9 @@ def main() -> int:
     lines = [
         "# Throughput: `irl-gan train` against plain SB3 on the true reward",
         "",
-        f"Task {spec.task} ({spec.env_id}), gan-gcl with K = 1 and 4 demos, default trainer settings;",
+        f"Task {spec.task} ({spec.env_id}), gan-gcl with K = 1 and 4 demos, TrainConfig's generic settings (not the task's",
+        f"`train:` block; {config.n_envs} envs, policy {config.policy_kwargs}, {config.disc_updates} cost updates per round,",
+        "no periodic evaluation);",
         f"one torch thread; {args.repeats} interleaved repeats; {platform.processor() or platform.machine()}, {os.cpu_count()} cores,",
         f"load average {os.getloadavg()[0]:.1f} at the end. Command: `.venv/bin/python benchmarks/throughput.py`.",
         "With another job on the second core, single repeats varied by about 15% either way, in CPU time",

@@ -85,8 +85,9 @@ class TrainConfig:
     """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
-    eval_every: int = 50_000
-    """Env steps between deterministic evaluations of the policy on the true reward (0: off)."""
+    eval_every: int = 100_000
+    """Env steps between deterministic evaluations of the policy on the true reward (0: off). Each
+    costs eval_episodes more episodes: on a 1000-step task, 5% more env steps at the defaults."""
     eval_episodes: int = 5
     """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
     bc_steps: int = 20_000
