@@ -83,16 +83,16 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
     out.parent.mkdir(parents=True, exist_ok=True)
     every = every or max(1, budget // 10)
     demos = str(root_p / "demos" / f"{task}.h5")
+    if out.exists() and (method in PEERS or method == "bc"):
+        import shutil
+
+        shutil.rmtree(out)  # no checkpoints (a peer) or none needed (bc): the cell starts over
     if method in PEERS:
         cmd = [sys.executable, str(root_p / "benchmarks" / "peer_imitation.py"), "--task", task, "--algo", method.split("-", 1)[1],
                "--steps", str(budget), "--seed", str(seed), "--eval-every", str(every), "--out", str(out)]
         env["PYTHONPATH"] = os.pathsep.join([str(root_p / ".peer" / "imitation"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         if not (root_p / ".peer" / "imitation" / "imitation").is_dir():
             raise RuntimeError(f"{method}: imitation is not installed in {root_p / '.peer'}; run `make peer-imitation`")
-        if out.exists():
-            import shutil
-
-            shutil.rmtree(out)  # no checkpoints: a peer cell starts over
         config = None
     else:
         settings = {"eval_every": every, "eval_episodes": 5}
@@ -103,12 +103,8 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
                "--demo-episodes", "4", "--steps", str(budget), "--seed", str(seed), "--out", str(out), "--config", config, "--no-progress"]
         if method == "gan-gcl":
             cmd += ["--segment", str(BEST_K.get(task, 1))]
-        if (out / "config.yaml").exists() and method != "bc":
+        if (out / "config.yaml").exists():
             cmd.append("--resume")
-        elif out.exists() and method == "bc":
-            import shutil
-
-            shutil.rmtree(out)
     try:
         with open(log, "a") as f:
             subprocess.run(cmd, check=True, cwd=root_p, env=env, stdout=f, stderr=subprocess.STDOUT)
@@ -309,7 +305,7 @@ def plot(suite: str, rows: list[dict]) -> list[Path]:
 
 
 def write_results(suite: str) -> None:
-    from irl_gan.io import atomic_write_text
+    from irl_gan.io import atomic_write_csv, atomic_write_text
 
     rows = [r for cell in finished(suite).values() for r in cell]
     if not rows:
@@ -317,12 +313,7 @@ def write_results(suite: str) -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows.sort(key=lambda r: (r["task"], METHODS.index(r["method"]), int(r["seed"]), r["env_steps"]))
-    path = RESULTS / f"bench-{suite}.csv"
-    with open(path.with_suffix(".csv.tmp"), "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(path.with_suffix(".csv.tmp"), path)
+    atomic_write_csv(RESULTS / f"bench-{suite}.csv", rows, FIELDS)
     text = summarise(suite, rows)
     atomic_write_text(RESULTS / f"bench-{suite}.md", text)
     plot(suite, rows)

@@ -18,8 +18,6 @@ and a row goes to OUT/metrics.csv.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
 from pathlib import Path
@@ -52,9 +50,8 @@ def main() -> None:
     from stable_baselines3.common.env_util import make_vec_env
 
     from irl_gan.data import load_demos
-    from irl_gan.experts import EVAL_SEED, sb3_policy_kwargs
-    from irl_gan.io import atomic_write_text
-    from irl_gan.rollout import rollout
+    from irl_gan.evaluation import deterministic_score
+    from irl_gan.io import atomic_write_csv
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import resolve_config
 
@@ -65,8 +62,7 @@ def main() -> None:
     trajs = [Trajectory(obs=e.observations.astype(np.float32), acts=e.actions.astype(np.float32), infos=None, terminal=e.terminated)
              for e in demos.episodes[: a.demo_episodes]]
     venv = make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=a.seed)
-    settings = dict(config.ppo)
-    kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+    settings, kwargs = config.generator_arguments("ppo")
     learner = PPO("MlpPolicy", venv, policy_kwargs=kwargs, seed=a.seed, device="cpu", verbose=0, **settings)
     rollout_size = learner.n_steps * config.n_envs
     net = (BasicRewardNet if a.algo == "gail" else BasicShapedRewardNet)(venv.observation_space, venv.action_space, normalize_input_layer=RunningNorm)
@@ -83,15 +79,11 @@ def main() -> None:
     while learner.num_timesteps < a.steps:
         trainer.train(min(chunk, max(rollout_size, a.steps - learner.num_timesteps)))
         act = lambda o: learner.predict(o, deterministic=True)[0]  # noqa: E731
-        ret = float(np.mean([e.ret for e in rollout(env, act, a.eval_episodes, seed=EVAL_SEED, progress=False)]))
-        rows.append({"env_steps": learner.num_timesteps, "wall_s": round(time.time() - start, 2), "eval_return": ret,
-                     "eval_normalised": spec.scores.normalise(ret) if spec.scores is not None else ""})
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-        atomic_write_text(a.out / "metrics.csv", buf.getvalue())
-        print(f"{a.algo} {a.task} s{a.seed}: {learner.num_timesteps} env steps, eval {ret:.1f}", flush=True)
+        score = deterministic_score(spec, env, act, a.eval_episodes)
+        rows.append({"env_steps": learner.num_timesteps, "wall_s": round(time.time() - start, 2), "eval_return": score["eval_return"],
+                     "eval_normalised": score.get("eval_normalised", "")})
+        atomic_write_csv(a.out / "metrics.csv", rows, list(rows[0]))
+        print(f"{a.algo} {a.task} s{a.seed}: {learner.num_timesteps} env steps, eval {score['eval_return']:.1f}", flush=True)
 
 
 if __name__ == "__main__":

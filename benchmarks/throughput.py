@@ -56,10 +56,7 @@ def plain(spec, config):
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from irl_gan.experts import sb3_policy_kwargs
-
-    settings = dict(config.ppo if config.generator == "ppo" else config.sac)
-    kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})  # as the trainer does
+    settings, kwargs = config.generator_arguments()  # as the trainer builds its generator
     venv = VecNormalize(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), norm_obs=True, norm_reward=False, gamma=settings.get("gamma", 0.99))
     cls = PPO if config.generator == "ppo" else SAC
     model = cls("MlpPolicy", venv, seed=config.seed, device="cpu", policy_kwargs=kwargs, verbose=0, **settings)

@@ -8,9 +8,7 @@ the demos' own mean and variance, so the output directory is like any training r
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import time
 from pathlib import Path
 
@@ -20,7 +18,6 @@ import yaml
 from tqdm.auto import tqdm
 
 from irl_gan.data import Demonstrations
-from irl_gan.errors import UserError
 from irl_gan.tasks import TaskSpec
 
 
@@ -29,10 +26,9 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
     from stable_baselines3.common.env_util import make_vec_env
 
     from irl_gan.agents import ObsNorm
-    from irl_gan.experts import EVAL_SEED, sb3_policy_kwargs
-    from irl_gan.io import atomic_path, atomic_write_text
-    from irl_gan.rollout import rollout
-    from irl_gan.trainer import _plain
+    from irl_gan.evaluation import deterministic_score
+    from irl_gan.io import atomic_path, atomic_write_csv, atomic_write_text
+    from irl_gan.trainer import _plain, sb3_rejections
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -41,23 +37,17 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
     acts = np.concatenate([e.actions for e in episodes])
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
-    settings = dict(config.ppo)
-    try:
-        kwargs = sb3_policy_kwargs({**config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+    with sb3_rejections("bc policy"):
+        _, kwargs = config.generator_arguments("ppo")
         model = PPO("MlpPolicy", venv, policy_kwargs=kwargs, seed=config.seed, device="cpu", verbose=0)
-    except (TypeError, ValueError, AssertionError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"SB3 rejected the policy settings for bc: {first}") from None
     policy = model.policy
     opt = torch.optim.Adam(policy.parameters(), lr=config.bc_lr)
     x = torch.as_tensor(norm(obs), dtype=torch.float32)
     y = torch.as_tensor(acts, dtype=torch.float32)
     env = spec.make_env()
 
-    def evaluate() -> dict:
-        act = lambda o: model.predict(norm(o), deterministic=True)[0]  # noqa: E731
-        ret = float(np.mean([e.ret for e in rollout(env, act, config.eval_episodes, seed=EVAL_SEED, progress=False)]))
-        return {"eval_return": ret, **({"eval_normalised": spec.scores.normalise(ret)} if spec.scores is not None else {})}
+    def act(o):
+        return model.predict(norm(o), deterministic=True)[0]
 
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(config)), sort_keys=False))
@@ -75,14 +65,10 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
         if step % checks == 0 or step == config.bc_steps:
             policy.set_training_mode(False)
             rows.append({"round": len(rows) + 1, "env_steps": 0, "wall_s": round(time.time() - start, 2), "bc_steps": step,
-                         "bc_loss": float(loss.detach()), **evaluate()})
+                         "bc_loss": float(loss.detach()), **deterministic_score(spec, env, act, config.eval_episodes)})
             policy.set_training_mode(True)
     env.close()
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[-1]))
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_text(out / "metrics.csv", buf.getvalue())
+    atomic_write_csv(out / "metrics.csv", rows, list(rows[-1]))
     with atomic_path(out / "policy.zip") as tmp:
         model.save(tmp)
     norm.save(out / "obs_norm.npz")

@@ -218,7 +218,7 @@ def export_minari(demos: Demonstrations, dataset_id: str, data_path: Path | None
         with warnings.catch_warnings():
             # Minari nags about author and code links; the description says where the data came from.
             warnings.simplefilter("ignore", UserWarning)
-            dataset = minari.create_dataset_from_buffers(
+            minari.create_dataset_from_buffers(
                 dataset_id=dataset_id,
                 buffer=buffers,
                 env=demos.meta["env_id"],

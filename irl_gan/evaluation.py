@@ -12,6 +12,17 @@ from irl_gan.errors import UserError
 from irl_gan.rollout import rollout
 from irl_gan.tasks import TaskSpec
 
+# The evaluation seeds are far from any training seed.
+EVAL_SEED = 1_000_000
+
+
+def deterministic_score(spec: TaskSpec, env, act, episodes: int) -> dict:
+    """The periodic evaluation of a policy in training: ``eval_return``, the mean true return of
+    ``act`` over ``episodes`` episodes seeded from EVAL_SEED, and ``eval_normalised`` where the task
+    has scores."""
+    ret = float(np.mean([e.ret for e in rollout(env, act, episodes, seed=EVAL_SEED, progress=False)]))
+    return {"eval_return": ret, **({"eval_normalised": spec.scores.normalise(ret)} if spec.scores is not None else {})}
+
 
 def return_stats(episodes: list[Episode]) -> dict:
     """Mean and std of true return and mean length over ``episodes``."""

@@ -19,15 +19,13 @@ from tqdm.auto import tqdm
 
 from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
-from irl_gan.evaluation import return_stats
+from irl_gan.evaluation import EVAL_SEED, return_stats
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import Scores, TaskSpec, write_scores
 
 EVAL_EPISODES = 50
 CHECKPOINT_DIR = "checkpoints"
-# The evaluation seeds are far from any training seed.
-EVAL_SEED = 1_000_000
 
 
 def _activation(name: str):

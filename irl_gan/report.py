@@ -52,7 +52,8 @@ def curves_png(rows: list[dict]) -> bytes | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = [(t, [(k, lab) for k, lab in series if _column(rows, k)[0].size]) for t, series in PANELS]
+    columns = {k: _column(rows, k) for _, series in PANELS for k, _ in series}
+    panels = [(t, [(k, lab) for k, lab in series if columns[k][0].size]) for t, series in PANELS]
     panels = [p for p in panels if p[1]]
     if not panels:
         return None
@@ -61,7 +62,7 @@ def curves_png(rows: list[dict]) -> bytes | None:
     fig, axes = plt.subplots(n_rows, cols, figsize=(10, 3 * n_rows), dpi=100, squeeze=False)
     for ax, (title, series) in zip(axes.ravel(), panels):
         for key, label in series:
-            x, y = _column(rows, key)
+            x, y = columns[key]
             ax.plot(x, y, marker="o" if key.startswith("eval") else None, markersize=3, label=label)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("env steps", fontsize=8)

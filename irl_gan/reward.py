@@ -31,6 +31,27 @@ class LearnedReward:
     def load(cls, path: str | Path, transfer: bool = True) -> "LearnedReward":
         return cls(CostNet.load(path), transfer)
 
+    @classmethod
+    def for_task(cls, path: str | Path, spec) -> "LearnedReward":
+        """The cost at ``path`` as a reward on ``spec``'s task; a missing or foreign file, or one
+        learned on other observation or action sizes, is a one-line UserError naming both."""
+        from irl_gan.errors import UserError
+
+        if not Path(path).is_file():
+            raise UserError(f"reward {path}: no such file; give a training run's cost.pt")
+        try:
+            reward = cls.load(path)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
+            raise UserError(f"reward {path}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
+        env = spec.make_env()
+        obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+        env.close()
+        c = reward.cost.config
+        if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
+            raise UserError(f"reward {path}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
+                            f"{spec.env_id} has {obs_dim} and {act_dim}")
+        return reward
+
     @torch.no_grad()
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
         obs, acts, next_obs = (np.asarray(x, dtype=np.float64) for x in (obs, acts, next_obs))

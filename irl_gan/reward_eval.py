@@ -189,13 +189,7 @@ def evaluate_reward(run: Path, spec: TaskSpec, episodes: int = 4, seed: int = 2_
     cost = run / "cost.pt"
     if not cost.is_file():
         raise UserError(f"{run}: no cost.pt; give a directory written by irl-gan train (not --algo rl)")
-    learned = LearnedReward.load(cost)
-    c = learned.cost.config
-    env = spec.make_env()
-    dims = (env.observation_space.shape[0], env.action_space.shape[0])
-    env.close()
-    if (c.obs_dim - 1, c.act_dim) != dims:
-        raise UserError(f"{run}: its cost takes observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; {spec.env_id} has {dims[0]} and {dims[1]}")
+    learned = LearnedReward.for_task(cost, spec)
     t = held_out_transitions(spec, run, episodes, seed, progress)
     r_hat = learned(t.obs, t.acts, t.next_obs, t.terminated)
     result: dict = {"task": spec.task, "run": str(run), "transitions": len(t),

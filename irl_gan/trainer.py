@@ -11,9 +11,9 @@ which estimator it is, beyond asking whether it has a cost to learn.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
-import io
 import json
 import time
 from pathlib import Path
@@ -29,7 +29,8 @@ from irl_gan.data import Demonstrations
 from irl_gan.errors import TrainingStopped, UserError
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
-from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
+from irl_gan.reward import LearnedReward
+from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_text, latest_dir
 from irl_gan.segments import Segments, make_segments, transitions
 from irl_gan.tasks import TaskSpec
 
@@ -101,6 +102,24 @@ class TrainConfig:
     @property
     def k(self) -> int | None:
         return None if self.segment == "full" else int(self.segment)
+
+    def generator_arguments(self, generator: str | None = None) -> tuple[dict, dict]:
+        """SB3 settings of ``generator`` (default: the run's) and its policy_kwargs: the shared ones,
+        then the generator's own, in SB3's form."""
+        from irl_gan.experts import sb3_policy_kwargs
+
+        settings = dict(self.ppo if (generator or self.generator) == "ppo" else self.sac)
+        return settings, sb3_policy_kwargs({**self.policy_kwargs, **settings.pop("policy_kwargs", {})})
+
+
+@contextlib.contextmanager
+def sb3_rejections(what: str):
+    """SB3's objections to settings (TypeError, ValueError, AssertionError) as one-line UserErrors."""
+    try:
+        yield
+    except (TypeError, ValueError, AssertionError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"SB3 rejected the {what} settings: {first}") from None
 
 
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
@@ -217,9 +236,8 @@ class Trainer:
             self.demo_segments = make_segments(episodes, self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
-        self.gen_settings = config.ppo if config.generator == "ppo" else config.sac
-        self.frozen = _load_frozen_reward(config.reward, spec) if config.reward else None
-        gamma = self.gen_settings.get("gamma", 0.99)
+        self.frozen = LearnedReward.for_task(config.reward, spec) if config.reward else None
+        gamma = (config.ppo if config.generator == "ppo" else config.sac).get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
         self.model = self._make_generator()
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
@@ -249,20 +267,14 @@ class Trainer:
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
 
-        from irl_gan.experts import sb3_policy_kwargs
-
-        settings = dict(self.gen_settings)
-        try:
-            kwargs = sb3_policy_kwargs({**self.config.policy_kwargs, **settings.pop("policy_kwargs", {})})
+        # The oracle's replay buffer keeps the true rewards it stored.
+        relabelled = self.config.algo != "rl" or self.frozen is not None
+        with sb3_rejections(self.config.generator):
+            settings, kwargs = self.config.generator_arguments()
             common = dict(seed=self.config.seed, device="cpu", policy_kwargs=kwargs, verbose=0)
             if self.config.generator == "ppo":
                 return PPO("MlpPolicy", self.venv, **common, **settings)
-            # The oracle's replay buffer keeps the true rewards it stored.
-            relabelled = self.config.algo != "rl" or self.frozen is not None
             model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer if relabelled else None, **common, **settings)
-        except (TypeError, ValueError, AssertionError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"SB3 rejected the {self.config.generator} settings: {first}") from None
         if relabelled:
             model.replay_buffer.reward_fn = self.replay_reward
         return model
@@ -478,8 +490,7 @@ class Trainer:
     def evaluate(self) -> dict:
         """The current policy, acting deterministically, on the true reward: ``eval_return``
         (mean over ``eval_episodes`` episodes with fixed seeds) and ``eval_normalised``."""
-        from irl_gan.experts import EVAL_SEED
-        from irl_gan.rollout import rollout
+        from irl_gan.evaluation import deterministic_score
 
         if self._eval_env is None:
             self._eval_env = self.spec.make_env()
@@ -488,11 +499,7 @@ class Trainer:
         def policy(obs):
             return model.predict(venv.normalize_obs(obs), deterministic=True)[0]
 
-        episodes = rollout(self._eval_env, policy, self.config.eval_episodes, seed=EVAL_SEED, progress=False)
-        out = {"eval_return": float(np.mean([e.ret for e in episodes]))}
-        if self.spec.scores is not None:
-            out["eval_normalised"] = self.spec.scores.normalise(out["eval_return"])
-        return out
+        return deterministic_score(self.spec, self._eval_env, policy, self.config.eval_episodes)
 
     # ------------------------------------------------------------------ checkpoints
 
@@ -634,11 +641,7 @@ class Trainer:
         """Rewrite metrics.csv whole, atomically: a killed run never leaves half a row. Fixed
         columns, so a value that first appears later (the first finished episode's return) has
         a place in the header written before it existed."""
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=METRICS, restval="", extrasaction="ignore")
-        w.writeheader()
-        w.writerows(self.rows)
-        atomic_write_text(self.metrics_path, buf.getvalue())
+        atomic_write_csv(self.metrics_path, self.rows, METRICS)
 
     def summary(self) -> dict:
         last = self.rows[-1] if self.rows else {}
@@ -657,26 +660,6 @@ class Trainer:
         if self.estimator is not None:
             self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
-
-
-def _load_frozen_reward(path: str, spec: TaskSpec):
-    """A run's cost as a reward for ``spec``'s task; a mismatch is one line naming both."""
-    from irl_gan.reward import LearnedReward
-
-    if not Path(path).is_file():
-        raise UserError(f"reward {path}: no such file; give a training run's cost.pt")
-    try:
-        reward = LearnedReward.load(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-        raise UserError(f"reward {path}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
-    env = spec.make_env()
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    env.close()
-    c = reward.cost.config
-    if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
-        raise UserError(f"reward {path}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
-                        f"{spec.env_id} has {obs_dim} and {act_dim}")
-    return reward
 
 
 @torch.no_grad()

@@ -243,7 +243,6 @@ def test_policy_kwargs_per_generator(tmp_path, setup, cli):
 
 def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, setup, cli):
     """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's."""
-    from irl_gan.data import load_demos
     from irl_gan.reward import LearnedReward
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import Trainer, resolve_config
