@@ -278,6 +278,22 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
     click.echo(f"{line} -> {out}" + (f"  (tensorboard --logdir {out / 'tb'})" if (out / "tb").is_dir() else ""))
 
 
+def _given_layers(config_file: Path | None, flags: dict) -> list[tuple[str, dict]]:
+    """The settings a user gave: --config's file, then the flags that were set."""
+    import yaml
+
+    layers = []
+    if config_file is not None:
+        if not config_file.exists():
+            raise UserError(f"--config {config_file}: no such file")
+        try:
+            layers.append((str(config_file), yaml.safe_load(config_file.read_text()) or {}))
+        except yaml.YAMLError:
+            raise UserError(f"--config {config_file}: not valid YAML") from None
+    layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
+    return layers
+
+
 def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool):
     """Resolve the settings (task defaults, a saved run's config on --resume, --config, flags),
     then train into OUT; returns the config and the trainer's summary."""
@@ -291,15 +307,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
         layers.append((str(saved), {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "task"}))
     elif out.exists() and any(out.iterdir()) and not resume:
         raise UserError(f"run directory {out} is not empty; pass --resume to continue it, or choose a new --out")
-    if config_file is not None:
-        if not config_file.exists():
-            raise UserError(f"--config {config_file}: no such file")
-        try:
-            layers.append((str(config_file), yaml.safe_load(config_file.read_text()) or {}))
-        except yaml.YAMLError:
-            raise UserError(f"--config {config_file}: not valid YAML") from None
-    layers.append(("command line", {k: v for k, v in flags.items() if v is not None}))
-    config = resolve_config(spec, layers)
+    config = resolve_config(spec, layers + _given_layers(config_file, flags))
     demos_ = None
     if config.demos is not None:
         demos_ = _load_checked(Path(config.demos), spec.task)
@@ -447,8 +455,11 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
     spec = load_spec(task or source.get("task", ""))
     flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}
     if out is None:
-        gen = generator or spec.train.get("generator", "ppo")
-        out = run / f"retrain-{spec.task}-{gen}-s{seed if seed is not None else spec.train.get('seed', 0)}"
+        # Named by the generator and seed the run will have, wherever they were set.
+        from irl_gan.trainer import resolve_config
+
+        planned = resolve_config(spec, _given_layers(config_file, flags))
+        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}"
     config, _ = _run_training(spec, out, config_file, flags, resume, no_progress)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
     summary = {"source_run": str(run), "source_task": source.get("task"), "task": spec.task, "generator": config.generator,

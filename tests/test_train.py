@@ -1,6 +1,7 @@
 """`irl-gan train`: one command from demos to a policy, a cost, metrics and a resumable run."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -255,6 +256,11 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     summary = yaml.safe_load((run / "retrain-pendulum-ppo-s0" / "retrain.yaml").read_text())
     assert summary["task"] == "pendulum" and summary["episodes"] == 2 and np.isfinite(summary["normalised_mean"])
     assert "normalised" in stdout and not (run / "retrain-pendulum-ppo-s0" / "cost.pt").exists()
+    # The default directory names the seed the run has, also when --config sets it.
+    seeded = tmp_path / "seeded.yaml"
+    seeded.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "seed": 3}))
+    assert cli("retrain", run, "--steps", 64, "--config", seeded, "--episodes", 1, "--no-progress")[0] == 0
+    assert yaml.safe_load((run / "retrain-pendulum-ppo-s3" / "retrain.yaml").read_text())["seed"] == 3
 
     spec = load_spec("pendulum")
     cfg = resolve_config(spec, [("test", {**TINY, "algo": "rl", "reward": str(run / "cost.pt"), "steps": 128})])
