@@ -32,11 +32,15 @@ class Recorder(VecEnvWrapper):
 
     def start_rollout(self) -> None:
         self.steps: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "acts", "next_obs", "rews", "terminated", "truncated")}
+        self._arrays: dict[str, np.ndarray] | None = None
 
     def rollout_arrays(self) -> dict[str, np.ndarray]:
         """This rollout's steps, each (steps, envs, ...): next_obs is the true final observation at
-        an episode end (not the reset observation the policy sees next)."""
-        return {k: np.stack(v) for k, v in self.steps.items()}
+        an episode end (not the reset observation the policy sees next). Stacked once per rollout
+        (the cost's update and the relabelling both read them); treat them as read-only."""
+        if self._arrays is None:
+            self._arrays = {k: np.stack(v) for k, v in self.steps.items()}
+        return self._arrays
 
     # ------------------------------------------------------------------ VecEnv
 
@@ -67,6 +71,7 @@ class Recorder(VecEnvWrapper):
             self._track(obs, rews, dones, nxt, terminated, truncated)
         for key, value in (("obs", self._obs), ("acts", self._acts), ("next_obs", nxt), ("rews", rews), ("terminated", terminated), ("truncated", truncated)):
             self.steps[key].append(value)
+        self._arrays = None
         self._obs = obs
         return obs, rews, dones, infos
 

@@ -250,6 +250,7 @@ class Trainer:
             cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
             self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
             self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
+            self._demo_occupancy = self._occupancy(self.demo_segments)
             # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
@@ -317,22 +318,28 @@ class Trainer:
         gen = self._gen_segments()
         if gen is None:
             return {}
-        n = min(self.config.disc_batch, len(gen), len(self.demo_segments))
-        p_demo, p_gen = self._occupancy(self.demo_segments), self._occupancy(gen)
+        n, updates = min(self.config.disc_batch, len(gen), len(self.demo_segments)), self.config.disc_updates
+        # The policy stands still during the cost's updates: every batch's log π comes from one pass.
+        d_all = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n * updates, p=self._demo_occupancy)))
+        g_all = gen.index(torch.as_tensor(self.rng.choice(len(gen), n * updates, p=self._occupancy(gen))))
+        lp_d_all, lp_g_all = self._log_pi(d_all), self._log_pi(g_all)
+        params = [p for p in self.estimator.parameters()]
         diag: dict = {}
-        for _ in range(self.config.disc_updates):
-            d = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n, p=p_demo)))
-            g = gen.index(torch.as_tensor(self.rng.choice(len(gen), n, p=p_gen)))
-            loss, diag = self.estimator.loss(Batch(d, g, self._log_pi(d), self._log_pi(g)))
+        for u in range(updates):
+            rows = slice(u * n, (u + 1) * n)
+            batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])
+            loss, diag = self.estimator.loss(batch)
             if not torch.isfinite(loss):
                 raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
             self.cost_opt.zero_grad()
             loss.backward()
             # Checked before the step, so the checkpoint saved on the way out is still sound.
-            if not all(torch.isfinite(p.grad).all() for p in self.estimator.parameters() if p.grad is not None):
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.nn.utils.get_total_norm(grads)
+            if not torch.isfinite(norm):
                 raise self.stopped(f"the cost's gradient is not finite; {_COST_FIX}")
             if self.config.grad_clip:
-                torch.nn.utils.clip_grad_norm_(self.estimator.parameters(), self.config.grad_clip)
+                torch.nn.utils.clip_grads_with_norm_(params, self.config.grad_clip, norm)
             self.cost_opt.step()
             self._r_abs = None
             diag["cost_loss"] = float(loss.detach())
