@@ -60,7 +60,8 @@ class TrainConfig:
     ppo: dict = dataclasses.field(default_factory=lambda: {"n_steps": 512, "batch_size": 256, "n_epochs": 10, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "ent_coef": 0.0})
     """SB3 PPO settings (n_steps is per env)."""
     sac: dict = dataclasses.field(default_factory=lambda: {"learning_rate": 3e-4, "buffer_size": 1_000_000, "batch_size": 256, "learning_starts": 5000, "gamma": 0.99, "ent_coef": 1.0})
-    """SB3 SAC settings. ent_coef 1: the MaxEnt objective E[-c] + H weighs the entropy by one nat."""
+    """SB3 SAC settings. ent_coef 1: the MaxEnt objective E[-c] + H weighs the entropy by one nat.
+    The oracle (algo rl on the true reward) uses SAC's automatic entropy weight unless one is set."""
     cost_every: int = 2000
     """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
@@ -177,17 +178,22 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
     merged: dict = {"task": spec.task}
     merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
+    sac_entropy_given = False
     for source, layer in [(str(spec.path), spec.train), *layers]:
         if not isinstance(layer, dict):
             raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
         unknown = sorted(set(layer) - set(fields))
         if unknown:
             raise UserError(f"{source}: unknown settings {unknown}; known: {sorted(fields)}")
+        sac_entropy_given = sac_entropy_given or (isinstance(layer.get("sac"), dict) and "ent_coef" in layer["sac"])
         for key, value in layer.items():
             if isinstance(merged.get(key), dict) and isinstance(value, dict):
                 merged[key] = {**merged[key], **value}
             else:
                 merged[key] = value
+    if merged.get("algo") == "rl" and merged.get("reward") is None and not sac_entropy_given and isinstance(merged["sac"], dict):
+        # The oracle's reward is the env's, in the env's units, not nats: SAC tunes its entropy weight.
+        merged["sac"] = {**merged["sac"], "ent_coef": "auto"}
     if merged.get("demos") is None:
         if merged.get("algo", "gan-gcl") != "rl":
             raise UserError("no demonstrations given; pass --demos PATH")

@@ -97,6 +97,20 @@ def test_unknown_config_keys_are_refused(tmp_path, setup, cli):
     assert code == 2 and "unknown settings ['stepz']" in err
 
 
+def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_oracle():
+    """A learned cost is in nats (MaxEnt: E[-c] + H); the env's reward is not, so the oracle
+    lets SAC tune its entropy weight, unless a setting names one."""
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    spec = load_spec("pendulum")
+    entropy = lambda **layer: resolve_config(spec, [("test", {"demos": "d.h5", "generator": "sac", **layer})]).sac["ent_coef"]
+    assert entropy(algo="gan-gcl") == 1.0 and entropy(algo="airl") == 1.0
+    assert entropy(algo="rl") == "auto"
+    assert entropy(algo="rl", reward="cost.pt") == 1.0  # retrain: the frozen cost is in nats
+    assert entropy(algo="rl", sac={"ent_coef": 0.2}) == 0.2
+
+
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
     demos, config = setup
     out = tmp_path / "run"
