@@ -98,7 +98,11 @@ class CostNet(nn.Module):
         return self._g(self.obs_norm(obs), acts)
 
     def _g(self, obs_n: Tensor, acts: Tensor) -> Tensor:
-        x = obs_n if self.config.state_only else torch.cat([obs_n, self.act_norm(acts)], dim=-1)
+        return self.g_normalised(obs_n, self.act_norm(acts))
+
+    def g_normalised(self, obs_n: Tensor, acts_n: Tensor) -> Tensor:
+        """``g`` of inputs already normalised (the coordinates the gradient penalty measures in)."""
+        x = obs_n if self.config.state_only else torch.cat([obs_n, acts_n], dim=-1)
         return self.g(x).squeeze(-1)
 
     def potential(self, obs: Tensor) -> Tensor:
@@ -142,6 +146,25 @@ class CostNet(nn.Module):
         net = cls(CostConfig(**config))
         net.load_state_dict(blob["state_dict"])
         return net
+
+
+def gradient_penalty(cost: CostNet, demo_obs: Tensor, demo_acts: Tensor, gen_obs: Tensor, gen_acts: Tensor, weight: Tensor) -> Tensor:
+    """WGAN-GP's penalty ``E[(‖∇g(x̂)‖ - 1)²]`` at points ``x̂`` drawn uniformly on the segments
+    between paired demo and generated steps, in normalised input coordinates, averaged with
+    ``weight`` (0 where either step is padding). It keeps the cost sloped across the gap between
+    the demos and the policy's samples, where a saturated discriminator would leave it flat."""
+    with torch.no_grad():
+        eps = torch.rand(*demo_obs.shape[:-1], 1, dtype=demo_obs.dtype)
+        obs = eps * cost.obs_norm(demo_obs) + (1 - eps) * cost.obs_norm(gen_obs)
+        acts = eps * cost.act_norm(demo_acts) + (1 - eps) * cost.act_norm(gen_acts)
+    obs.requires_grad_(True)
+    acts.requires_grad_(True)
+    g = cost.g_normalised(obs, acts)
+    inputs = [obs] if cost.config.state_only else [obs, acts]
+    grads = torch.autograd.grad(g.sum(), inputs, create_graph=True)
+    norm = torch.sqrt(sum((gr**2).sum(-1) for gr in grads) + 1e-12)
+    weight = weight.to(norm.dtype)
+    return (weight * (norm - 1.0) ** 2).sum() / weight.sum().clamp(min=1)
 
 
 def lcr_penalty(step_cost: Tensor, mask: Tensor | None = None) -> Tensor:

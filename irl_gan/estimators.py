@@ -23,7 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from irl_gan import objective as obj
-from irl_gan.cost import CostConfig, CostNet, lcr_penalty, mono_penalty
+from irl_gan.cost import CostConfig, CostNet, gradient_penalty, lcr_penalty, mono_penalty
 from irl_gan.segments import Segments
 
 Tensor = torch.Tensor
@@ -42,16 +42,28 @@ class Batch:
 
 @dataclasses.dataclass(frozen=True)
 class Regularisers:
-    """Guided cost learning's cost regularisers, applied along demo segments (weights; 0 = off)."""
+    """Regularisers of the cost (weights; 0 = off): guided cost learning's lcr and mono along demo
+    segments, and a gradient penalty between demo and generated steps (``cost.gradient_penalty``)."""
 
     lcr: float = 0.0
     mono: float = 0.0
+    grad_penalty: float = 0.0
 
-    def __call__(self, cost: CostNet, demo: Segments) -> Tensor:
+    def __call__(self, cost: CostNet, demo: Segments, gen: Segments) -> Tensor:
+        return self.along_demos(cost, demo) + self.gradient(cost, demo, gen)
+
+    def along_demos(self, cost: CostNet, demo: Segments) -> Tensor:
         if not (self.lcr or self.mono):
             return torch.zeros(())
         step = cost(demo.obs, demo.acts, demo.next_obs, demo.done)
         return self.lcr * lcr_penalty(step, demo.mask) + self.mono * mono_penalty(step, demo.mask)
+
+    def gradient(self, cost: CostNet, demo: Segments, gen: Segments) -> Tensor:
+        """On the transferable part ``g`` of the cost (all of it unless shaped); step t of demo
+        segment i is paired with step t of generated segment i."""
+        if not self.grad_penalty:
+            return torch.zeros(())
+        return self.grad_penalty * gradient_penalty(cost, demo.obs, demo.acts, gen.obs, gen.acts, demo.mask * gen.mask)
 
 
 def _step_cost(cost: CostNet, seg: Segments) -> Tensor:
@@ -103,7 +115,7 @@ class GCL(Estimator):
         # Z of the proposal μ̃: the self-consistent value, which is also the discriminator's optimum.
         log_z = obj.optimal_log_z(e_demo.detach(), lq_demo, e_gen.detach(), lq_gen)
         e_union, lq_union = torch.cat([e_demo, e_gen]), torch.cat([lq_demo, lq_gen])
-        loss = obj.cost_loss(e_demo, e_union, lq_union, log_z) + self.regularisers(self.cost, batch.demo)
+        loss = obj.cost_loss(e_demo, e_union, lq_union, log_z) + self.regularisers(self.cost, batch.demo, batch.gen)
         log_w = obj.log_importance_weights(e_union.detach(), lq_union, log_z)
         diag = self.diagnostics(obj.logit(e_demo, lq_demo, log_z), obj.logit(e_gen, lq_gen, log_z), e_demo, e_gen)
         diag.update(
@@ -139,7 +151,7 @@ class GANGCL(Estimator):
                 self.log_z_ready.fill_(True)
         log_z = self.log_z.to(e_demo.dtype)
         l_demo, l_gen = obj.logit(e_demo, lq_demo, log_z), obj.logit(e_gen, lq_gen, log_z)
-        loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
+        loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo, batch.gen)
         e_union, lq_union = torch.cat([e_demo, e_gen]).detach(), torch.cat([lq_demo, lq_gen])
         log_w = obj.log_importance_weights(e_union, lq_union, log_z.detach())
         diag = self.diagnostics(l_demo, l_gen, e_demo, e_gen)
@@ -168,7 +180,7 @@ class AIRL(Estimator):
         c_demo, c_gen = _step_cost(self.cost, batch.demo), _step_cost(self.cost, batch.gen)
         l_demo = (-c_demo - batch.demo_log_pi * batch.demo.policy_step)[batch.demo.mask > 0]
         l_gen = (-c_gen - batch.gen_log_pi * batch.gen.policy_step)[batch.gen.mask > 0]
-        loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo)
+        loss = obj.disc_loss(l_demo, l_gen) + self.regularisers(self.cost, batch.demo, batch.gen)
         return loss, self.diagnostics(l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
@@ -185,7 +197,8 @@ class GAIL(Estimator):
         # The network's output is the logit itself; its sign convention is that of a cost.
         c_demo, c_gen = _step_cost(self.cost, batch.demo), _step_cost(self.cost, batch.gen)
         l_demo, l_gen = (-c_demo)[batch.demo.mask > 0], (-c_gen)[batch.gen.mask > 0]
-        return obj.disc_loss(l_demo, l_gen), self.diagnostics(l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
+        loss = obj.disc_loss(l_demo, l_gen) + self.regularisers.gradient(self.cost, batch.demo, batch.gen)
+        return loss, self.diagnostics(l_demo, l_gen, c_demo.sum(-1), c_gen.sum(-1))
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:
         return F.softplus(-_step_cost(self.cost, seg)) * seg.mask

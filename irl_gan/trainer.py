@@ -81,6 +81,9 @@ class TrainConfig:
     """Segments per side (demo, generated) in one cost update."""
     lcr: float = 0.0
     mono: float = 0.0
+    grad_penalty: float = 0.0
+    """Weight of the cost's gradient penalty between demo and generated steps (WGAN-GP's form;
+    0: off). It keeps the cost sloped where a discriminator that wins outright leaves it flat."""
     grad_clip: float | None = 10.0
     """Clip the cost's gradient norm (None: off)."""
     entropy_reward: bool = True
@@ -127,7 +130,7 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "bc_lr")
+_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr")
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -254,7 +257,7 @@ class Trainer:
         if config.algo != "rl":
             obs_dim, act_dim = self.venv.observation_space.shape[0] + 1, self.venv.action_space.shape[0]
             cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
-            self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono), k=self.k)
+            self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono, config.grad_penalty), k=self.k)
             self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
             self._demo_occupancy = self._occupancy(self.demo_segments)
             # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.

@@ -106,6 +106,36 @@ def test_regularisers_penalise_what_they_name():
     assert lcr_penalty(bumpy) > 0 and mono_penalty(bumpy) > 0
 
 
+def test_gradient_penalty_measures_the_slope_in_normalised_inputs():
+    """On a linear cost g = w·x, the penalty is (|w| - 1)² wherever it is taken, scaled by its
+    weight; it reaches GAN-GCL's loss, and its gradient pulls |w| towards 1."""
+    from irl_gan.estimators import Batch, Regularisers, make_estimator
+    from irl_gan.segments import transitions
+
+    rng = np.random.default_rng(0)
+    demo = transitions(rng.normal(size=(64, 3)), rng.normal(size=(64, 2)), rng.normal(size=(64, 3)), np.zeros(64))
+    gen = transitions(rng.normal(size=(64, 3)) + 5, rng.normal(size=(64, 2)), rng.normal(size=(64, 3)), np.zeros(64))
+    no_pi = torch.zeros(64, 1)
+    for state_only, w in ((False, [3.0, 0.0, 0.0, 0.0, 4.0, 0.0]), (True, [0.0, 0.6, 0.8, 0.0])):
+        est = make_estimator("gan-gcl", CostConfig(3 + 1, 2, state_only=state_only, hidden=()), Regularisers(grad_penalty=2.0))
+        with torch.no_grad():
+            est.cost.g[0].weight.copy_(torch.tensor([w]))
+        batch = Batch(demo, gen, no_pi, no_pi)
+        expected = 2.0 * (np.linalg.norm(w) - 1.0) ** 2
+        assert float(est.regularisers.gradient(est.cost, demo, gen)) == pytest.approx(expected, abs=1e-5)
+        without = make_estimator("gan-gcl", CostConfig(3 + 1, 2, state_only=state_only, hidden=()))
+        without.load_state_dict(est.state_dict())
+        assert float(est.loss(batch)[0] - without.loss(batch)[0]) == pytest.approx(expected, abs=1e-5)
+    est.cost.g[0].weight.grad = None
+    est.regularisers.gradient(est.cost, demo, gen).backward()
+    assert float(est.cost.g[0].weight.grad.abs().sum()) < 1e-5  # |w| = 1 already: no pull
+    with torch.no_grad():
+        est.cost.g[0].weight.mul_(3.0)
+    est.cost.g[0].weight.grad = None
+    est.regularisers.gradient(est.cost, demo, gen).backward()
+    assert float((est.cost.g[0].weight.grad * est.cost.g[0].weight).sum()) > 0  # descent shrinks |w|
+
+
 def test_learned_reward_wrapper_replaces_reward_and_keeps_the_true_one():
     import gymnasium as gym
 

@@ -21,16 +21,20 @@ def rows(path):
     return list(csv.DictReader(open(path)))
 
 
-@pytest.mark.parametrize("algo, segment", [("gan-gcl", "1"), ("gan-gcl", "full"), ("gcl", "5"), ("airl", "1"), ("gail", "1")])
-def test_train_writes_policy_cost_config_and_metrics(tmp_path, setup, cli, algo, segment):
+@pytest.mark.parametrize("algo, segment, penalty", [("gan-gcl", "1", 0.0), ("gan-gcl", "full", 0.0), ("gcl", "5", 0.0), ("airl", "1", 0.0), ("gail", "1", 0.0),
+                                                    ("gan-gcl", "5", 1.0), ("gail", "1", 1.0)])
+def test_train_writes_policy_cost_config_and_metrics(tmp_path, setup, cli, algo, segment, penalty):
     demos, config = setup
+    if penalty:
+        config = tmp_path / "penalty.yaml"
+        config.write_text(yaml.safe_dump({**TINY, "grad_penalty": penalty}))
     out = tmp_path / "run"
     code, stdout, err = cli("train", "--task", "pendulum", "--demos", demos, "--algo", algo, "--segment", segment,
                             "--demo-episodes", 2, "--steps", 512, "--out", out, "--config", config, "--no-progress")
     assert code == 0, err
     assert {"policy.zip", "obs_norm.npz", "cost.pt", "config.yaml", "metrics.csv", "tb", "checkpoint"} <= {p.name for p in out.iterdir()}
     saved = yaml.safe_load((out / "config.yaml").read_text())
-    assert saved["algo"] == algo and saved["steps"] == 512 and saved["ppo"]["n_steps"] == 64
+    assert saved["algo"] == algo and saved["steps"] == 512 and saved["ppo"]["n_steps"] == 64 and saved["grad_penalty"] == penalty
     metrics = rows(out / "metrics.csv")
     assert int(metrics[-1]["env_steps"]) == 512
     assert metrics[0]["true_return"] == ""  # no episode had finished yet: empty, not misplaced
