@@ -72,3 +72,18 @@ def test_a_changed_budget_is_refused_rather_than_mixed(tmp_path, monkeypatch):
     bench.run_grid("t", {"pendulum": 64}, ["rl"], [0], jobs=1, ray_address=None)
     with pytest.raises(SystemExit, match="budget of 64, not 128"):
         bench.run_grid("t", {"pendulum": 128}, ["rl"], [0], jobs=1, ray_address=None)
+
+
+def test_run_curves_reports_the_first_evaluation_at_target_and_a_stopped_run(tmp_path):
+    import yaml
+
+    spec_ = importlib.util.spec_from_file_location("run_curves", ROOT / "benchmarks" / "run_curves.py")
+    run_curves = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(run_curves)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump({"algo": "gan-gcl", "generator": "ppo", "n_envs": 1, "steps": 400, "ppo": {"learning_rate": 1e-4},
+                                                     "grad_penalty": 10.0, "disc_updates": 4, "cost_lr": 3e-4}))
+    (run / "metrics.csv").write_text("env_steps,wall_s,eval_normalised\n100,60,0.5\n150,80,\n200,120,0.93\n300,180,0.85\n")
+    line = run_curves.row("mine", run)
+    assert "200 steps, 2 min" in line and "| 0.930 |" in line and "stopped at 300 of 400" in line and "gradient penalty 10.0" in line

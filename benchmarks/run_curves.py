@@ -1,0 +1,70 @@
+"""One table from the evaluation curves of finished or stopped training runs: what each reached,
+and when it first evaluated at or above 0.9 normalised. For studies run by hand with
+``irl-gan train`` (the runs themselves stay in runs/, which is not committed; this table is the record).
+
+    .venv/bin/python benchmarks/run_curves.py --title "..." LABEL=RUN_DIR ... > benchmarks/results/NAME.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+TARGET = 0.9
+
+
+def describe(config: dict) -> str:
+    """The settings that tell these runs apart."""
+    generator = config.get("generator", "ppo")
+    kwargs = {**config.get("policy_kwargs", {}), **config.get(generator, {}).get("policy_kwargs", {})}
+    parts = [config.get("algo", "?"), generator, f"{config.get('n_envs')} env(s)", f"lr {config.get(generator, {}).get('learning_rate')}"]
+    if "log_std_init" in kwargs:
+        parts.append(f"initial std {2.718281828 ** kwargs['log_std_init']:.2f}")
+    if config.get("algo") != "rl":
+        parts.append("state-only cost" if config.get("state_only") else "cost c(s, a)")
+        parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
+        if config.get("grad_penalty"):
+            parts.append(f"gradient penalty {config['grad_penalty']}")
+    return ", ".join(parts)
+
+
+def row(label: str, run: Path) -> str:
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    with open(run / "metrics.csv", newline="") as f:
+        metrics = list(csv.DictReader(f))
+    evals = [(int(float(r["env_steps"])), float(r["wall_s"]), float(r["eval_normalised"])) for r in metrics if r.get("eval_normalised")]
+    last_steps = int(float(metrics[-1]["env_steps"])) if metrics else 0
+    stopped = "" if last_steps >= config["steps"] else f" (stopped at {last_steps:,} of {config['steps']:,})"
+    curve = ", ".join(f"{s // 1000}k: {n:.2f}" for s, _, n in evals)
+    first = next(((s, w) for s, w, n in evals if n >= TARGET), None)
+    reached = f"{first[0]:,} steps, {first[1] / 60:.0f} min" if first else "not reached"
+    best = max((n for _, _, n in evals), default=float("nan"))
+    return f"| {label} | {describe(config)} | {last_steps:,}{stopped} | {best:.3f} | {reached} | {curve} |"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--title", required=True)
+    p.add_argument("runs", nargs="+", metavar="LABEL=RUN_DIR")
+    args = p.parse_args()
+    lines = [f"# {args.title}", "", f"Command: `.venv/bin/python benchmarks/run_curves.py {shlex.join(sys.argv[1:])}`", "",
+             "Evaluations: deterministic, 5 episodes with fixed seeds, normalised (random 0, expert 1).", "",
+             "| run | settings | env steps | best evaluation | first at >= 0.9 | evaluations (env steps: normalised) |",
+             "|---|---|---|---|---|---|"]
+    for item in args.runs:
+        label, _, path = item.partition("=")
+        run = Path(path)
+        if not (run / "config.yaml").is_file() or not (run / "metrics.csv").is_file():
+            sys.exit(f"run_curves.py: {run} is not a training run (no config.yaml and metrics.csv)")
+        lines.append(row(label, run))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
