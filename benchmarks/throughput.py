@@ -87,7 +87,7 @@ def own_share(spec, demos, config) -> dict:
 
     spent = {"cost": 0.0, "relabel": 0.0, "recorder": 0.0, "env": 0.0, "log_and_save": 0.0}
     wrapped = {(Trainer, "update_cost"): "cost", (Trainer, "relabel"): "relabel", (Trainer, "replay_reward"): "relabel",
-               (Trainer, "log"): "log_and_save", (Trainer, "save_checkpoint"): "log_and_save", (Trainer, "save_outputs"): "log_and_save",
+               (Trainer, "log"): "log_and_save", (Trainer, "save_checkpoint"): "log_and_save",
                (Recorder, "step_wait"): "recorder", (DummyVecEnv, "step_wait"): "env"}
     originals = {key: getattr(*key) for key in wrapped}
 

@@ -327,7 +327,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
         click.echo(f"no checkpoint in {out} yet; starting the run from step 0", err=True)
         trainer.writer_purge_step = 0
     out.mkdir(parents=True, exist_ok=True)
-    trainer.save_outputs()  # the resolved config is on disk before the first step
+    trainer.save_config()  # on disk before the first step; the policy and cost follow each checkpoint
     return config, trainer.train(progress=not no_progress)
 
 

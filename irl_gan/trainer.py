@@ -497,10 +497,9 @@ class Trainer:
                 if key in self.rows[-1]:
                     self._tb().add_scalar(_tb_name(key), self.rows[-1][key], self.model.num_timesteps)
         bar.close()
-        self.save_checkpoint()
         self.wall_before += time.time() - start
         self._start = None
-        self.save_outputs()
+        self.save_checkpoint()  # and the outputs with it
         return self.summary()
 
     def evaluate(self) -> dict:
@@ -548,6 +547,8 @@ class Trainer:
                 d / "trainer.pt",
             )
             (d / "state.json").write_text(json.dumps({"env_steps": int(self.model.num_timesteps), "round": self.round, **self._identity()}))
+        # The run's outputs follow each checkpoint: a killed run's policy and cost are its last checkpoint's.
+        self.save_outputs()
 
     def _identity(self) -> dict:
         """What a checkpoint must agree on with the run resuming it."""
@@ -663,12 +664,15 @@ class Trainer:
         last = self.rows[-1] if self.rows else {}
         return {k: (float(v) if v not in (None, "") else None) for k, v in last.items()}
 
+    def save_config(self) -> None:
+        """The resolved settings: a run directory with a config.yaml is one that --resume can continue."""
+        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
+
     def save_outputs(self) -> None:
         """The policy (an SB3 checkpoint), its observation statistics, the cost, the config."""
         from irl_gan.agents import ObsNorm
 
-        # The config first: a run directory with a config.yaml is one that --resume can continue.
-        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
+        self.save_config()
         with atomic_path(self.out / "policy.zip") as tmp:
             self.model.save(tmp)
         rms = self.venv.obs_rms

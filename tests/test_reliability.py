@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -245,3 +246,41 @@ def test_resume_of_a_run_killed_before_its_first_checkpoint_starts_over(tmp_path
     code, _, err = cli(*train_args(demos, config, out, 256, "--resume"))
     assert code == 0 and "no checkpoint in" in err and "starting the run from step 0" in err
     assert [int(r["env_steps"]) for r in metrics(out)] == [128, 256]
+
+
+def test_a_killed_runs_policy_and_cost_are_its_last_checkpoints(tmp_path, setup):
+    """Not the untrained ones of step 0: retrain and eval-policy on a killed run use what it learned."""
+    from stable_baselines3 import PPO
+
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, config = setup
+    spec = load_spec("pendulum")
+    cfg = resolve_config(spec, [("test", {**yaml.safe_load(Path(config).read_text()), "demos": str(demos), "demo_episodes": 2, "steps": 512})])
+    out = tmp_path / "run"
+    trainer = Trainer(spec, load_demos(demos, spec), cfg, out)
+    trainer.save_config()
+    initial = {k: v.clone() for k, v in trainer.estimator.cost.state_dict().items()}
+    original = Trainer.save_checkpoint
+
+    def checkpoint_then_killed(self):
+        original(self)
+        raise RuntimeError("killed")  # as SIGKILL right after the first checkpoint
+
+    Trainer.save_checkpoint = checkpoint_then_killed
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            trainer.train(progress=False)
+    finally:
+        Trainer.save_checkpoint = original
+    ckpt = latest_dir(out / "checkpoint")
+    saved_cost = torch.load(out / "cost.pt", weights_only=False)["state_dict"]
+    in_ckpt = torch.load(ckpt / "trainer.pt", weights_only=False)["estimator"]
+    for name, value in saved_cost.items():
+        torch.testing.assert_close(value, in_ckpt[f"cost.{name}"])
+    assert any(not torch.equal(initial[n], saved_cost[n]) for n in initial)  # the cost had learned
+    policy, at_ckpt = PPO.load(out / "policy.zip", device="cpu"), PPO.load(ckpt / "model.zip", device="cpu")
+    assert policy.num_timesteps == at_ckpt.num_timesteps == json.loads((ckpt / "state.json").read_text())["env_steps"] < 512
+
