@@ -332,7 +332,7 @@ class Trainer:
         d_all = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n * updates, p=self._demo_occupancy)))
         g_all = gen.index(torch.as_tensor(self.rng.choice(len(gen), n * updates, p=self._occupancy(gen))))
         lp_d_all, lp_g_all = self._log_pi(d_all), self._log_pi(g_all)
-        params = [p for p in self.estimator.parameters()]
+        params = list(self.estimator.parameters())
         diag: dict = {}
         for u in range(updates):
             rows = slice(u * n, (u + 1) * n)
