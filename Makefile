@@ -12,7 +12,7 @@ export MUJOCO_GL ?= egl
 # later pulls a CUDA build of the newest torch.
 $(STAMP): setup.cfg constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints.txt "torch>=2.2,<3"
+	$(PIP) install -q -c constraints.txt "torch>=2.6,<3"
 	$(PIP) install -q -c constraints.txt -e ".[test]"
 	touch $@
 
