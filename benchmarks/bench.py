@@ -113,11 +113,6 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
     finally:
         if config:
             os.unlink(config)
-    return curve(suite, task, method, seed, budget, out)
-
-
-def curve(suite: str, task: str, method: str, seed: int, budget: int, out: Path) -> list[dict]:
-    """A finished run's evaluation points, as a cell stores them (one row per evaluation)."""
     with open(out / "metrics.csv", newline="") as f:
         evals = [r for r in csv.DictReader(f) if r.get("eval_return")]
     return [{"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": int(float(r["env_steps"])),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ def describe(config: dict) -> str:
     kwargs = {**config.get("policy_kwargs", {}), **config.get(generator, {}).get("policy_kwargs", {})}
     parts = [config.get("algo", "?"), generator, f"{config.get('n_envs')} env(s)", f"lr {config.get(generator, {}).get('learning_rate')}"]
     if "log_std_init" in kwargs:
-        parts.append(f"initial std {2.718281828 ** kwargs['log_std_init']:.2f}")
+        parts.append(f"initial std {math.exp(kwargs['log_std_init']):.2f}")
     if config.get("algo") != "rl":
         parts.append("state-only cost" if config.get("state_only") else "cost c(s, a)")
         parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
