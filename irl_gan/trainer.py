@@ -99,6 +99,11 @@ class TrainConfig:
     """bc only: gradient steps on the demos' log-likelihood."""
     bc_batch: int = 256
     bc_lr: float = 1e-3
+    bc_init: int = 0
+    """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
+    bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
+    not tens of nats below that of its own, and the discriminator has to tell them apart by the
+    cost. PPO's state-independent log std is left as initialised: exploration is not cloned away."""
     reward: str | None = None
     """With algo rl: a learned cost (a run's cost.pt), frozen, to train on instead of the true reward
     (``irl-gan retrain``)."""
@@ -157,7 +162,7 @@ def _check_setting(key: str, value) -> None:
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
         ok, want = value is None or isinstance(value, str), "a path, or null"
-    elif key in ("seed", "eval_every"):
+    elif key in ("seed", "eval_every", "bc_init"):
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
     else:
         return
@@ -219,6 +224,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
             raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
     if merged.get("reward") is not None and merged.get("algo") != "rl":
         raise UserError("'reward' (a frozen learned cost) trains a fresh agent: use it with --algo rl, as irl-gan retrain does")
+    if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
+        raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "cost_hidden" in merged:
         merged["cost_hidden"] = tuple(merged["cost_hidden"])
     return TrainConfig(**merged)
@@ -241,8 +248,7 @@ class Trainer:
         self.rng = np.random.default_rng(config.seed)
 
         if config.algo != "rl":
-            episodes = list(demos.episodes[: config.demo_episodes])
-            self.demo_segments = make_segments(episodes, self.k)
+            self.demo_segments = make_segments(list(demos.episodes[: config.demo_episodes]), self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.frozen = LearnedReward.for_task(config.reward, spec) if config.reward else None
@@ -273,6 +279,7 @@ class Trainer:
         self.writer = None
         self.writer_purge_step: int | None = None
         self._r_abs: float | None = None
+        self._demo_episodes = list(demos.episodes[: config.demo_episodes]) if config.algo != "rl" else []
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
@@ -474,6 +481,12 @@ class Trainer:
                     end_round(self.num_timesteps, diag)
 
         self.out.mkdir(parents=True, exist_ok=True)
+        if self.config.bc_init and self.model.num_timesteps == 0 and not self.rows:
+            # The starting point of the curve: the cloned policy, before any env step.
+            diag = self.behaviour_clone(progress)
+            if eval_every:
+                diag.update(self.evaluate())
+            self.log(0, diag, time.time() - start)
         try:
             self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
         except KeyboardInterrupt:
@@ -501,6 +514,41 @@ class Trainer:
         self._start = None
         self.save_checkpoint()  # and the outputs with it
         return self.summary()
+
+    def behaviour_clone(self, progress: bool = True) -> dict:
+        """``bc_init`` gradient steps on the demos' ``log π``, before the first env step.
+
+        The observation normaliser is set to the demos' statistics for the whole run, so the
+        states the policy is cloned on are normalised as they will be when it meets them. PPO's log std, a free parameter, is not trained; SAC's std head is, and its
+        entropy term widens it again. Returns the demos' mean log-likelihood per step.
+        """
+        from tqdm.auto import tqdm
+
+        obs = np.concatenate([e.observations[:-1] for e in self._demo_episodes])
+        acts = np.concatenate([e.actions for e in self._demo_episodes])
+        rms = self.venv.obs_rms
+        rms.mean, rms.var, rms.count = obs.mean(0), obs.var(0), float(len(obs))
+        # and keeps them: a normaliser that followed the generator's states would shift the
+        # cloned policy's inputs away from those it was cloned on.
+        self.venv.training = False
+        if self.config.generator == "ppo":
+            params = [p for name, p in self.model.policy.named_parameters() if name != "log_std"]
+        else:
+            params = list(self.model.actor.parameters())
+        opt = torch.optim.Adam(params, lr=self.config.bc_lr)
+        batch = min(self.config.bc_batch, len(obs))
+        log_lik = float("nan")
+        self.model.policy.set_training_mode(True)
+        for _ in tqdm(range(self.config.bc_init), desc="behaviour cloning", disable=None if progress else True):
+            idx = self.rng.integers(len(obs), size=batch)
+            log_pi = self.density.log_prob(obs[idx], acts[idx], grad=True)
+            loss = -log_pi.mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            log_lik = -float(loss.detach())
+        self.model.policy.set_training_mode(False)
+        return {"bc_log_lik": log_lik}
 
     def evaluate(self) -> dict:
         """The current policy, acting deterministically, on the true reward: ``eval_return``
@@ -632,7 +680,7 @@ class Trainer:
 
     def log(self, env_steps: int, diag: dict, wall: float) -> None:
         self.round += 1
-        rets = [e["r"] for e in self.model.ep_info_buffer]
+        rets = [e["r"] for e in self.model.ep_info_buffer or ()]  # None before the first learn()
         row = {"round": self.round, "env_steps": env_steps, "wall_s": round(wall, 2)}
         if rets:
             row["true_return"] = float(np.mean(rets[-10:]))
@@ -698,7 +746,7 @@ def _plain(x):
 METRICS = [
     "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
-    "demo_log_lik", "reward_mean", "reward_scale",
+    "demo_log_lik", "reward_mean", "reward_scale", "bc_log_lik",
 ]
 _TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}
 

@@ -371,3 +371,57 @@ def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
     demos, config = tiny_training_inputs(tmp_path, {"bc_steps": 10, "policy_kwargs": {"activation_fn": "gelu"}})
     code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--algo", "bc", "--demo-episodes", 2, "--out", tmp_path / "bc", "--config", config)
     assert code == 2 and "activation_fn" in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("generator, steps", [("ppo", 300), ("sac", 3000)])  # SAC's std head takes up the first steps
+def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, steps):
+    """``bc_init`` raises the generator's likelihood of the demo actions before any env step,
+    normalises observations by the demos' statistics, and leaves PPO's exploration std alone."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
+    episodes = load_demos(demos, spec).episodes[:2]
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    obs = np.concatenate([e.observations[:-1] for e in episodes])
+    acts = np.concatenate([e.actions for e in episodes])
+    log_std = trainer.model.policy.log_std.detach().clone() if generator == "ppo" else None
+    trainer.venv.obs_rms.mean[:] = obs.mean(0)  # the same normaliser for the before and after
+    trainer.venv.obs_rms.var[:] = obs.var(0)
+
+    def fit():
+        predicted = trainer.model.predict(trainer.venv.normalize_obs(obs), deterministic=True)[0]
+        return float(trainer.density.log_prob(obs, acts).mean()), float(np.mean((predicted - acts) ** 2))
+
+    (lik_before, err_before), diag, (lik_after, err_after) = fit(), trainer.behaviour_clone(progress=False), fit()
+    assert lik_after > lik_before and err_after < 0.3 * err_before
+    assert diag["bc_log_lik"] == pytest.approx(lik_after, abs=0.5)
+    np.testing.assert_allclose(trainer.venv.obs_rms.mean, obs.mean(0))
+    np.testing.assert_allclose(trainer.venv.obs_rms.var, obs.var(0))
+    if generator == "ppo":
+        assert torch.equal(trainer.model.policy.log_std, log_std)
+    trainer.model.learn(64)  # the generator's own states leave the normaliser as it is
+    np.testing.assert_allclose(trainer.venv.obs_rms.mean, obs.mean(0))
+
+
+def test_bc_init_logs_the_cloned_policy_at_step_zero_and_not_again_on_resume(tmp_path, cli):
+    demos, config = tiny_training_inputs(tmp_path, {**TINY, "bc_init": 50, "eval_every": 128, "eval_episodes": 1})
+    out = tmp_path / "run"
+    args = ("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--out", out, "--config", config, "--no-progress")
+    assert cli(*args, "--steps", 128)[0] == 0
+    first = rows(out / "metrics.csv")
+    assert first[0]["env_steps"] == "0" and np.isfinite(float(first[0]["bc_log_lik"])) and np.isfinite(float(first[0]["eval_return"]))
+    code, _, err = cli("train", "--task", "pendulum", "--steps", 256, "--out", out, "--resume", "--no-progress")
+    assert code == 0, err
+    after = rows(out / "metrics.csv")
+    assert [r["bc_log_lik"] != "" for r in after] == [True] + [False] * (len(after) - 1)
+
+
+def test_bc_init_needs_demos(tmp_path, cli):
+    config = tmp_path / "bc.yaml"
+    config.write_text("bc_init: 10\n")
+    code, _, err = cli("train", "--task", "pendulum", "--algo", "rl", "--steps", 64, "--out", tmp_path / "run", "--config", config)
+    assert code == 2 and err.count("\n") == 1 and "'bc_init' clones the demos into an imitation" in err
