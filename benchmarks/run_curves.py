@@ -31,6 +31,10 @@ def describe(config: dict) -> str:
         parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
         if config.get("grad_penalty"):
             parts.append(f"gradient penalty {config['grad_penalty']}")
+        if config.get("entropy_reward") is False:
+            parts.append("no -log π in the reward")
+        if config.get("bc_init"):
+            parts.append(f"cloned first ({config['bc_init']} BC steps; the curve's 0 is the cloned policy)")
     return ", ".join(parts)
 
 
@@ -42,9 +46,12 @@ def row(label: str, run: Path) -> str:
     last_steps = int(float(metrics[-1]["env_steps"])) if metrics else 0
     stopped = "" if last_steps >= config["steps"] else f" (stopped at {last_steps:,} of {config['steps']:,})"
     curve = ", ".join(f"{s // 1000}k: {n:.2f}" for s, _, n in evals)
-    first = next(((s, w) for s, w, n in evals if n >= TARGET), None)
+    # A cloned run's evaluation at env step 0 is the cloning's, not the training's: it is in the
+    # curve but counts for neither the best evaluation nor the first at the target.
+    trained = [(s, w, n) for s, w, n in evals if s > 0]
+    first = next(((s, w) for s, w, n in trained if n >= TARGET), None)
     reached = f"{first[0]:,} steps, {first[1] / 60:.0f} min" if first else "not reached"
-    best = max((n for _, _, n in evals), default=float("nan"))
+    best = max((n for _, _, n in trained), default=float("nan"))
     return f"| {label} | {describe(config)} | {last_steps:,}{stopped} | {best:.3f} | {reached} | {curve} |"
 
 

@@ -87,3 +87,19 @@ def test_run_curves_reports_the_first_evaluation_at_target_and_a_stopped_run(tmp
     (run / "metrics.csv").write_text("env_steps,wall_s,eval_normalised\n100,60,0.5\n150,80,\n200,120,0.93\n300,180,0.85\n")
     line = run_curves.row("mine", run)
     assert "200 steps, 2 min" in line and "| 0.930 |" in line and "stopped at 300 of 400" in line and "gradient penalty 10.0" in line
+
+
+def test_run_curves_does_not_credit_a_cloned_start_to_training(tmp_path):
+    import yaml
+
+    spec_ = importlib.util.spec_from_file_location("run_curves", ROOT / "benchmarks" / "run_curves.py")
+    run_curves = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(run_curves)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump({"algo": "gan-gcl", "generator": "ppo", "n_envs": 1, "steps": 200, "ppo": {"learning_rate": 1e-4},
+                                                     "disc_updates": 4, "cost_lr": 3e-4, "bc_init": 500, "entropy_reward": False}))
+    (run / "metrics.csv").write_text("env_steps,wall_s,eval_normalised\n0,30,0.95\n100,60,0.4\n200,120,0.6\n")
+    line = run_curves.row("cloned", run)
+    assert "not reached" in line and "| 0.600 |" in line and "0k: 0.95" in line
+    assert "cloned first (500 BC steps" in line and "no -log π in the reward" in line
