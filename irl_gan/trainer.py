@@ -247,8 +247,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
 
+        self._demo_episodes = list(demos.episodes[: config.demo_episodes]) if config.algo != "rl" else []
         if config.algo != "rl":
-            self.demo_segments = make_segments(list(demos.episodes[: config.demo_episodes]), self.k)
+            self.demo_segments = make_segments(self._demo_episodes, self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.frozen = LearnedReward.for_task(config.reward, spec) if config.reward else None
@@ -279,7 +280,6 @@ class Trainer:
         self.writer = None
         self.writer_purge_step: int | None = None
         self._r_abs: float | None = None
-        self._demo_episodes = list(demos.episodes[: config.demo_episodes]) if config.algo != "rl" else []
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
@@ -519,8 +519,9 @@ class Trainer:
         """``bc_init`` gradient steps on the demos' ``log π``, before the first env step.
 
         The observation normaliser is set to the demos' statistics for the whole run, so the
-        states the policy is cloned on are normalised as they will be when it meets them. PPO's log std, a free parameter, is not trained; SAC's std head is, and its
-        entropy term widens it again. Returns the demos' mean log-likelihood per step.
+        states the policy is cloned on are normalised as they will be when it meets them. PPO's
+        log std, a free parameter, is not trained; SAC's std head is, and its entropy term widens
+        it again. Returns the demos' mean log-likelihood per step.
         """
         from tqdm.auto import tqdm
 

@@ -418,6 +418,12 @@ def test_bc_init_logs_the_cloned_policy_at_step_zero_and_not_again_on_resume(tmp
     assert code == 0, err
     after = rows(out / "metrics.csv")
     assert [r["bc_log_lik"] != "" for r in after] == [True] + [False] * (len(after) - 1)
+    # The resumed run kept the normaliser at the demos' statistics.
+    from irl_gan.agents import ObsNorm
+    from irl_gan.data import load_demos
+
+    observations = np.concatenate([e.observations[:-1] for e in load_demos(demos).episodes[:2]])
+    np.testing.assert_allclose(ObsNorm.load(out / "obs_norm.npz").mean, observations.mean(0))
 
 
 def test_bc_init_needs_demos(tmp_path, cli):
