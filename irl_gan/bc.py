@@ -17,7 +17,7 @@ import torch
 import yaml
 from tqdm.auto import tqdm
 
-from irl_gan.data import Demonstrations
+from irl_gan.data import Demonstrations, state_action_pairs
 from irl_gan.tasks import TaskSpec
 
 
@@ -32,9 +32,7 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    episodes = list(demos.episodes[: config.demo_episodes])
-    obs = np.concatenate([e.observations[:-1] for e in episodes])
-    acts = np.concatenate([e.actions for e in episodes])
+    obs, acts = state_action_pairs(demos.episodes[: config.demo_episodes])
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
     with sb3_rejections("bc policy"):

@@ -124,6 +124,11 @@ class Demonstrations:
         return out
 
 
+def state_action_pairs(episodes: Sequence[Episode]) -> tuple[np.ndarray, np.ndarray]:
+    """Every step's observation and action, the episodes' steps end to end (behavioural cloning's data)."""
+    return np.concatenate([e.observations[:-1] for e in episodes]), np.concatenate([e.actions for e in episodes])
+
+
 # ---------------------------------------------------------------------------- spaces
 
 

@@ -25,7 +25,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
-from irl_gan.data import Demonstrations
+from irl_gan.data import Demonstrations, state_action_pairs
 from irl_gan.errors import TrainingStopped, UserError
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
@@ -247,8 +247,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
 
-        self._demo_episodes = list(demos.episodes[: config.demo_episodes]) if config.algo != "rl" else []
         if config.algo != "rl":
+            self._demo_episodes = list(demos.episodes[: config.demo_episodes])
             self.demo_segments = make_segments(self._demo_episodes, self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
@@ -525,8 +525,7 @@ class Trainer:
         """
         from tqdm.auto import tqdm
 
-        obs = np.concatenate([e.observations[:-1] for e in self._demo_episodes])
-        acts = np.concatenate([e.actions for e in self._demo_episodes])
+        obs, acts = state_action_pairs(self._demo_episodes)
         rms = self.venv.obs_rms
         rms.mean, rms.var, rms.count = obs.mean(0), obs.var(0), float(len(obs))
         # and keeps them: a normaliser that followed the generator's states would shift the

@@ -74,32 +74,29 @@ def test_a_changed_budget_is_refused_rather_than_mixed(tmp_path, monkeypatch):
         bench.run_grid("t", {"pendulum": 128}, ["rl"], [0], jobs=1, ray_address=None)
 
 
-def test_run_curves_reports_the_first_evaluation_at_target_and_a_stopped_run(tmp_path):
+def _curve_row(tmp_path, label, config, metrics):
+    """run_curves' table row for a run directory holding ``config`` and ``metrics`` (CSV text)."""
     import yaml
 
     spec_ = importlib.util.spec_from_file_location("run_curves", ROOT / "benchmarks" / "run_curves.py")
     run_curves = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(run_curves)
-    run = tmp_path / "run"
+    run = tmp_path / label
     run.mkdir()
-    (run / "config.yaml").write_text(yaml.safe_dump({"algo": "gan-gcl", "generator": "ppo", "n_envs": 1, "steps": 400, "ppo": {"learning_rate": 1e-4},
-                                                     "grad_penalty": 10.0, "disc_updates": 4, "cost_lr": 3e-4}))
-    (run / "metrics.csv").write_text("env_steps,wall_s,eval_normalised\n100,60,0.5\n150,80,\n200,120,0.93\n300,180,0.85\n")
-    line = run_curves.row("mine", run)
+    base = {"algo": "gan-gcl", "generator": "ppo", "n_envs": 1, "ppo": {"learning_rate": 1e-4}, "disc_updates": 4, "cost_lr": 3e-4}
+    (run / "config.yaml").write_text(yaml.safe_dump({**base, **config}))
+    (run / "metrics.csv").write_text(metrics)
+    return run_curves.row(label, run)
+
+
+def test_run_curves_reports_the_first_evaluation_at_target_and_a_stopped_run(tmp_path):
+    line = _curve_row(tmp_path, "mine", {"steps": 400, "grad_penalty": 10.0},
+                      "env_steps,wall_s,eval_normalised\n100,60,0.5\n150,80,\n200,120,0.93\n300,180,0.85\n")
     assert "200 steps, 2 min" in line and "| 0.930 |" in line and "stopped at 300 of 400" in line and "gradient penalty 10.0" in line
 
 
 def test_run_curves_does_not_credit_a_cloned_start_to_training(tmp_path):
-    import yaml
-
-    spec_ = importlib.util.spec_from_file_location("run_curves", ROOT / "benchmarks" / "run_curves.py")
-    run_curves = importlib.util.module_from_spec(spec_)
-    spec_.loader.exec_module(run_curves)
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text(yaml.safe_dump({"algo": "gan-gcl", "generator": "ppo", "n_envs": 1, "steps": 200, "ppo": {"learning_rate": 1e-4},
-                                                     "disc_updates": 4, "cost_lr": 3e-4, "bc_init": 500, "entropy_reward": False}))
-    (run / "metrics.csv").write_text("env_steps,wall_s,eval_normalised\n0,30,0.95\n100,60,0.4\n200,120,0.6\n")
-    line = run_curves.row("cloned", run)
+    line = _curve_row(tmp_path, "cloned", {"steps": 200, "bc_init": 500, "entropy_reward": False},
+                      "env_steps,wall_s,eval_normalised\n0,30,0.95\n100,60,0.4\n200,120,0.6\n")
     assert "not reached" in line and "| 0.600 |" in line and "0k: 0.95" in line
     assert "cloned first (500 BC steps" in line and "no -log π in the reward" in line

@@ -377,17 +377,15 @@ def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
 def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, steps):
     """``bc_init`` raises the generator's likelihood of the demo actions before any env step,
     normalises observations by the demos' statistics, and leaves PPO's exploration std alone."""
-    from irl_gan.data import load_demos
+    from irl_gan.data import load_demos, state_action_pairs
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
-    episodes = load_demos(demos, spec).episodes[:2]
     trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    obs = np.concatenate([e.observations[:-1] for e in episodes])
-    acts = np.concatenate([e.actions for e in episodes])
+    obs, acts = state_action_pairs(load_demos(demos, spec).episodes[:2])
     log_std = trainer.model.policy.log_std.detach().clone() if generator == "ppo" else None
     trainer.venv.obs_rms.mean[:] = obs.mean(0)  # the same normaliser for the before and after
     trainer.venv.obs_rms.var[:] = obs.var(0)
@@ -420,9 +418,9 @@ def test_bc_init_logs_the_cloned_policy_at_step_zero_and_not_again_on_resume(tmp
     assert [r["bc_log_lik"] != "" for r in after] == [True] + [False] * (len(after) - 1)
     # The resumed run kept the normaliser at the demos' statistics.
     from irl_gan.agents import ObsNorm
-    from irl_gan.data import load_demos
+    from irl_gan.data import load_demos, state_action_pairs
 
-    observations = np.concatenate([e.observations[:-1] for e in load_demos(demos).episodes[:2]])
+    observations, _ = state_action_pairs(load_demos(demos).episodes[:2])
     np.testing.assert_allclose(ObsNorm.load(out / "obs_norm.npz").mean, observations.mean(0))
 
 
