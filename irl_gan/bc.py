@@ -32,7 +32,7 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    obs, acts = state_action_pairs(demos.episodes[: config.demo_episodes])
+    obs, acts = state_action_pairs(demos.select(config.demo_episodes, config.drop_terminated_demos))
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
     with sb3_rejections("bc policy"):

@@ -311,8 +311,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     demos_ = None
     if config.demos is not None:
         demos_ = _load_checked(Path(config.demos), spec.task)
-        if config.demo_episodes > len(demos_.episodes):
-            raise UserError(f"--demo-episodes {config.demo_episodes}: {config.demos} holds only {len(demos_.episodes)} episodes")
+        demos_.select(config.demo_episodes, config.drop_terminated_demos)  # enough episodes, or a one-line error
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
     if config.algo == "bc":

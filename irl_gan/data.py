@@ -94,6 +94,20 @@ class Demonstrations:
     def n_steps(self) -> int:
         return int(self.lengths.sum())
 
+    def select(self, n: int, drop_terminated: bool = False) -> list[Episode]:
+        """The first ``n`` episodes, or with ``drop_terminated`` the first ``n`` that ran to the time
+        limit; too few is a one-line UserError naming the fix."""
+        from irl_gan.errors import UserError
+
+        pool = [e for e in self.episodes if not (drop_terminated and e.terminated)]
+        if n > len(pool):
+            where = f"{self.path or 'the demonstrations'}"
+            if drop_terminated:
+                raise UserError(f"--demo-episodes {n}: only {len(pool)} of the {len(self.episodes)} episodes in {where} ran to the time limit; "
+                                "lower --demo-episodes, record more, or set drop_terminated_demos: false")
+            raise UserError(f"--demo-episodes {n}: {where} holds only {len(self.episodes)} episodes")
+        return pool[:n]
+
     def normalised_returns(self) -> np.ndarray | None:
         scores = self.meta.get("scores")
         if not scores:

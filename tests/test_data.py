@@ -106,3 +106,19 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_select_can_keep_only_episodes_that_ran_to_the_time_limit():
+    from irl_gan.data import Demonstrations, Episode
+
+    def episode(length, terminated):
+        return Episode(np.zeros((length + 1, 2)), np.zeros((length, 1)), np.zeros(length), terminated, not terminated)
+
+    demos = Demonstrations((episode(5, True), episode(10, False), episode(3, True), episode(10, False)), {}, None)
+    assert [e.length for e in demos.select(3)] == [5, 10, 3]
+    assert [e.length for e in demos.select(2, drop_terminated=True)] == [10, 10]
+    with pytest.raises(UserError, match="only 2 of the 4 episodes .* ran to the time limit") as info:
+        demos.select(3, drop_terminated=True)
+    assert "\n" not in str(info.value)
+    with pytest.raises(UserError, match="holds only 4 episodes"):
+        demos.select(5)
