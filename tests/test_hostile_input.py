@@ -107,6 +107,8 @@ CASES = {
     "flag: negative budget": (lambda t, d: train(t, demos=d, steps=-5), "'steps' must be a positive integer, got -5"),
     "flag: zero demo episodes": (lambda t, d: train(t, "--demo-episodes", 0, demos=d), "'demo_episodes' must be a positive integer, got 0"),
     "flag: more demo episodes than the file": (lambda t, d: train(t, "--demo-episodes", 9, demos=d), "holds only 2 episodes"),
+    "flag: more demo episodes than ran to the time limit": (lambda t, d: train(t, "--demo-episodes", 3, *config(t, "drop_terminated_demos: true\n"), demos=d),
+                                                           "only 2 of the 2 episodes"),
     "flag: segment zero": (lambda t, d: train(t, "--segment", 0, demos=d), "--segment '0': use a positive integer or 'full'"),
     "flag: segment beyond the horizon": (lambda t, d: train(t, "--segment", 500, demos=d), "longer than pendulum's horizon (200 steps)"),
     "flag: demos of another task": (lambda t, d: ["train", "--task", "hopper", "--demos", d, "--out", t / "run"], "recorded on Pendulum-v1 but task 'hopper' is Hopper-v5"),
