@@ -101,7 +101,7 @@ class Demonstrations:
 
         pool = [e for e in self.episodes if not (drop_terminated and e.terminated)]
         if n > len(pool):
-            where = f"{self.path or 'the demonstrations'}"
+            where = self.path or "the demonstrations"
             if drop_terminated:
                 raise UserError(f"--demo-episodes {n}: only {len(pool)} of the {len(self.episodes)} episodes in {where} ran to the time limit; "
                                 "lower --demo-episodes, record more, or set drop_terminated_demos: false")

@@ -51,7 +51,7 @@ class TrainConfig:
     segment: int | str = 1
     """Segment length K: an integer, or 'full' for whole trajectories."""
     demo_episodes: int = 4
-    """How many demo episodes to learn from (the first N of the file)."""
+    """How many demo episodes to learn from (the first N of the file, or of those kept below)."""
     drop_terminated_demos: bool = False
     """Learn only from demo episodes that ran to the time limit (the first demo_episodes of them).
     A terminated demo (a fall) puts demo mass on the absorbing state, so the cost rates falling as
