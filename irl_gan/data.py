@@ -97,8 +97,6 @@ class Demonstrations:
     def select(self, n: int, drop_terminated: bool = False) -> list[Episode]:
         """The first ``n`` episodes, or with ``drop_terminated`` the first ``n`` that ran to the time
         limit; too few is a one-line UserError naming the fix."""
-        from irl_gan.errors import UserError
-
         pool = [e for e in self.episodes if not (drop_terminated and e.terminated)]
         if n > len(pool):
             where = self.path or "the demonstrations"

@@ -384,8 +384,9 @@ def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, s
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    obs, acts = state_action_pairs(load_demos(demos, spec).episodes[:2])
+    loaded = load_demos(demos, spec)
+    trainer = Trainer(spec, loaded, config, tmp_path / "run")
+    obs, acts = state_action_pairs(loaded.select(2))
     log_std = trainer.model.policy.log_std.detach().clone() if generator == "ppo" else None
     trainer.venv.obs_rms.mean[:] = obs.mean(0)  # the same normaliser for the before and after
     trainer.venv.obs_rms.var[:] = obs.var(0)
