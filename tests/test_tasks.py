@@ -1,5 +1,7 @@
 """Task specs: every shipped spec is valid data that makes its env."""
 
+from pathlib import Path
+
 import pytest
 
 from irl_gan.errors import UserError
@@ -41,3 +43,17 @@ def test_bad_recipes_are_refused_with_the_reason(tmp_path, expert, message):
     path.write_text(f"task: x\nenv_id: Pendulum-v1\nhorizon: 200\nexpert: {expert}\n")
     with pytest.raises(UserError, match=message):
         load_spec(str(path))
+
+
+@pytest.mark.parametrize("task", sorted(REQUIRED))
+def test_the_recipe_finds_its_demo_episodes_in_the_shipped_demos(task):
+    # Hopper's recipe keeps only demos that ran to the time limit: the shipped file must hold enough.
+    from irl_gan.data import load_demos
+    from irl_gan.trainer import resolve_config
+
+    path = Path(__file__).resolve().parent.parent / "demos" / f"{task}.h5"
+    spec = load_spec(task)
+    config = resolve_config(spec, [("test", {"demos": str(path)})])
+    episodes = load_demos(path, spec).select(config.demo_episodes, config.drop_terminated_demos)
+    assert len(episodes) == config.demo_episodes
+    assert not (config.drop_terminated_demos and any(e.terminated for e in episodes))
