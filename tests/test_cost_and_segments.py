@@ -122,10 +122,10 @@ def test_gradient_penalty_measures_the_slope_in_normalised_inputs():
             est.cost.g[0].weight.copy_(torch.tensor([w]))
         batch = Batch(demo, gen, no_pi, no_pi)
         expected = 2.0 * (np.linalg.norm(w) - 1.0) ** 2
-        assert float(est.regularisers.gradient(est.cost, demo, gen)) == pytest.approx(expected, abs=1e-5)
+        assert float(est.regularisers.gradient(est.cost, demo, gen).detach()) == pytest.approx(expected, abs=1e-5)
         without = make_estimator("gan-gcl", CostConfig(3 + 1, 2, state_only=state_only, hidden=()))
         without.load_state_dict(est.state_dict())
-        assert float(est.loss(batch)[0] - without.loss(batch)[0]) == pytest.approx(expected, abs=1e-5)
+        assert float((est.loss(batch)[0] - without.loss(batch)[0]).detach()) == pytest.approx(expected, abs=1e-5)
     est.cost.g[0].weight.grad = None
     est.regularisers.gradient(est.cost, demo, gen).backward()
     assert float(est.cost.g[0].weight.grad.abs().sum()) < 1e-5  # |w| = 1 already: no pull
@@ -133,7 +133,7 @@ def test_gradient_penalty_measures_the_slope_in_normalised_inputs():
         est.cost.g[0].weight.mul_(3.0)
     est.cost.g[0].weight.grad = None
     est.regularisers.gradient(est.cost, demo, gen).backward()
-    assert float((est.cost.g[0].weight.grad * est.cost.g[0].weight).sum()) > 0  # descent shrinks |w|
+    assert float((est.cost.g[0].weight.grad * est.cost.g[0].weight).sum().detach()) > 0  # descent shrinks |w|
 
 
 def test_learned_reward_wrapper_replaces_reward_and_keeps_the_true_one():
