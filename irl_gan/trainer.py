@@ -92,6 +92,14 @@ class TrainConfig:
     """Clip the cost's gradient norm (None: off)."""
     entropy_reward: bool = True
     """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
+    temperature: float = 1.0
+    """The MaxEnt temperature α, carried into both players: the discriminator's logit is
+    ``-c - log Z - α log q`` and the reward ``-c - α log π`` (with SAC, its entropy weight;
+    an explicit ``sac: ent_coef`` overrides that). 1 is the paper's. Writing ``c = α c'``, the
+    logit is ``α (-c' - log q) - log Z``: the same game on ``c'``, with the discriminator's
+    logit scaled by α, so its equilibrium is unchanged; what changes is how far apart the
+    generator's log-densities of demo and generated actions must be before they alone decide
+    the discriminator."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     eval_every: int = 100_000
@@ -139,7 +147,7 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr")
+_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -206,6 +214,9 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     if merged.get("algo") == "rl" and merged.get("reward") is None and not sac_entropy_given and isinstance(merged["sac"], dict):
         # The oracle's reward is the env's, in the env's units, not nats: SAC tunes its entropy weight.
         merged["sac"] = {**merged["sac"], "ent_coef": "auto"}
+    elif merged.get("algo") != "rl" and not sac_entropy_given and isinstance(merged["sac"], dict):
+        # SAC's entropy term plays the part of -α log π in the learned reward.
+        merged["sac"] = {**merged["sac"], "ent_coef": merged.get("temperature", 1.0)}
     if merged.get("demos") is None:
         if merged.get("algo", "gan-gcl") != "rl":
             raise UserError("no demonstrations given; pass --demos PATH")
@@ -330,7 +341,8 @@ class Trainer:
         return w / w.sum()
 
     def _log_pi(self, seg: Segments) -> torch.Tensor:
-        return (self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
+        """``α log π`` per step: the temperature enters the discriminator and the reward alike."""
+        return (self.config.temperature * self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
 
     def update_cost(self) -> dict:
         if self.estimator is None:

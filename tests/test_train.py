@@ -113,6 +113,36 @@ def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_orac
     assert entropy(algo="rl") == "auto"
     assert entropy(algo="rl", reward="cost.pt") == 1.0  # retrain: the frozen cost is in nats
     assert entropy(algo="rl", sac={"ent_coef": 0.2}) == 0.2
+    # The temperature is the learned cost's entropy weight unless a setting names SAC's own.
+    assert entropy(algo="gan-gcl", temperature=0.1) == 0.1
+    assert entropy(algo="gan-gcl", temperature=0.1, sac={"ent_coef": "auto"}) == "auto"
+
+
+def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
+    """α log π, not log π, reaches both the cost's batch and the reward: at α = 0 the reward
+    is the cost's alone, and at α = 0.5 half of the log-density is subtracted."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    trainers = {}
+    for t in (0.0, 0.5, 1.0):
+        config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "n_envs": 1, "temperature": t,
+                                                 "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
+        trainers[t] = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+    for t in (0.0, 0.5):  # one policy and one cost for all three
+        trainers[t].model.policy.load_state_dict(trainers[1.0].model.policy.state_dict())
+        trainers[t].estimator.load_state_dict(trainers[1.0].estimator.state_dict())
+    seg = trainers[1.0].demo_segments.index(torch.arange(8))
+    log_pi = trainers[1.0]._log_pi(seg)
+    assert log_pi.abs().sum() > 0
+    assert torch.allclose(trainers[0.5]._log_pi(seg), 0.5 * log_pi) and not trainers[0.0]._log_pi(seg).any()
+    obs, acts = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy()
+    reward = {t: tr.learned_reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool), entropy=True) for t, tr in trainers.items()}
+    assert np.allclose(reward[1.0] - reward[0.0], -log_pi.sum(-1).numpy(), atol=1e-5)
+    assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
 
 
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
