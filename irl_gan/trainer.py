@@ -100,6 +100,11 @@ class TrainConfig:
     logit scaled by α, so its equilibrium is unchanged; what changes is how far apart the
     generator's log-densities of demo and generated actions must be before they alone decide
     the discriminator."""
+    disc_replay: bool = False
+    """SAC with K = 1: draw the cost's generated steps from the whole replay buffer, each with
+    ``log π`` under the current policy, instead of from the steps since the cost's last update.
+    The discriminator then remembers states the generator has left, so the cost cannot make them
+    attractive again (Kostrikov et al.'s DAC trains its discriminator on the replay buffer)."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     eval_every: int = 100_000
@@ -147,6 +152,7 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
+_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos", "disc_replay")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
@@ -163,7 +169,7 @@ def _check_setting(key: str, value) -> None:
         ok, want = number(value) and value >= 0, "a non-negative number"
     elif key == "grad_clip":
         ok, want = value is None or (number(value) and value > 0), "a positive number or null"
-    elif key in ("state_only", "entropy_reward", "drop_terminated_demos"):
+    elif key in _BOOLEAN:
         ok, want = isinstance(value, bool), "true or false"
     elif key in ("ppo", "sac", "policy_kwargs"):
         ok, want = isinstance(value, dict), "a mapping"
@@ -239,6 +245,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
             raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
     if merged.get("reward") is not None and merged.get("algo") != "rl":
         raise UserError("'reward' (a frozen learned cost) trains a fresh agent: use it with --algo rl, as irl-gan retrain does")
+    if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
+        raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "cost_hidden" in merged:
@@ -313,11 +321,33 @@ class Trainer:
 
     # ------------------------------------------------------------------ one round
 
+    def _replayed_steps(self) -> dict | None:
+        """``disc_replay``: steps drawn uniformly from SAC's replay buffer, as the recorder's
+        arrays (raw observations, unscaled actions, terminations that are not time limits)."""
+        buf = self.model.replay_buffer
+        size = buf.buffer_size if buf.full else buf.pos
+        if size == 0:
+            return None
+        n = self.config.disc_batch * self.config.disc_updates
+        idx = self.rng.integers(0, size, n)
+        env = self.rng.integers(0, buf.n_envs, n)
+        return {
+            "obs": buf.observations[idx, env],
+            "acts": self.model.policy.unscale_action(buf.actions[idx, env]),
+            "next_obs": buf.next_observations[idx, env],
+            "terminated": (buf.dones[idx, env] * (1 - buf.timeouts[idx, env])).astype(bool),
+        }
+
     def _gen_segments(self) -> Segments | None:
         if self.k == 1:
-            r = self.recorder.rollout_arrays()
-            n = r["obs"].shape[0] * r["obs"].shape[1]
-            flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
+            if self.config.disc_replay:
+                flat = self._replayed_steps()
+                if flat is None:
+                    return None
+            else:
+                r = self.recorder.rollout_arrays()
+                n = r["obs"].shape[0] * r["obs"].shape[1]
+                flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
             seg = transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
             m = int(flat["terminated"].sum())
             if m:

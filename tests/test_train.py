@@ -196,6 +196,41 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
     assert not np.allclose(r, buf.rewards[:64, 0])
 
 
+def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffer(tmp_path, setup):
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": True,
+                                             "disc_batch": 16, "disc_updates": 2, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer.model.learn(400)
+    trainer.recorder.start_rollout()
+    trainer.recorder.steps["obs"].append(np.zeros((1, 3)))  # the recorder's rollout is not where they come from
+    seg = trainer._gen_segments()
+    buf = trainer.model.replay_buffer
+    stored = {tuple(np.round(o, 5)) for o in buf.observations[: buf.pos, 0]}
+    drawn = seg.obs[:, 0, :-1].numpy()
+    assert len(seg) == 32 and all(tuple(np.round(o, 5)) in stored for o in drawn)
+    # drawn from across the buffer, not only its last steps
+    rows = [np.flatnonzero(np.abs(buf.observations[: buf.pos, 0] - o).sum(-1) < 1e-5)[0] for o in drawn]
+    assert min(rows) < 200 < max(rows)
+    # actions as the policy acts, not SB3's [-1, 1] scaling (Pendulum's torque is in [-2, 2])
+    assert seg.acts.abs().max() > 1.0
+
+
+@pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
+def test_disc_replay_needs_sac_transitions(layer):
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    with pytest.raises(UserError, match="use it with --generator sac and --segment 1"):
+        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
+
+
 def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tmp_path):
     # InvertedPendulum terminates when it falls: each fall adds one absorbing transition to the
     # generated batch, as each terminated demo episode does to the demo segments.
