@@ -26,9 +26,13 @@ def describe(config: dict) -> str:
     parts = [config.get("algo", "?"), generator, f"{config.get('n_envs')} env(s)", f"lr {config.get(generator, {}).get('learning_rate')}"]
     if "log_std_init" in kwargs:
         parts.append(f"initial std {math.exp(kwargs['log_std_init']):.2f}")
+    if generator == "sac":
+        parts.append(f"entropy weight {config.get('sac', {}).get('ent_coef')}")
     if config.get("algo") != "rl":
         parts.append("state-only cost" if config.get("state_only") else "cost c(s, a)")
         parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
+        if config.get("temperature", 1.0) != 1.0:
+            parts.append(f"temperature {config['temperature']} (logit -c - log Z - {config['temperature']} log q)")
         if config.get("grad_penalty"):
             parts.append(f"gradient penalty {config['grad_penalty']}")
         if config.get("entropy_reward") is False:

@@ -220,8 +220,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     if merged.get("algo") == "rl" and merged.get("reward") is None and not sac_entropy_given and isinstance(merged["sac"], dict):
         # The oracle's reward is the env's, in the env's units, not nats: SAC tunes its entropy weight.
         merged["sac"] = {**merged["sac"], "ent_coef": "auto"}
-    elif merged.get("algo") != "rl" and not sac_entropy_given and isinstance(merged["sac"], dict):
-        # SAC's entropy term plays the part of -α log π in the learned reward.
+    elif not sac_entropy_given and isinstance(merged["sac"], dict):
+        # A learned cost, live or frozen: SAC's entropy term plays the part of -α log π.
         merged["sac"] = {**merged["sac"], "ent_coef": merged.get("temperature", 1.0)}
     if merged.get("demos") is None:
         if merged.get("algo", "gan-gcl") != "rl":

@@ -116,6 +116,7 @@ def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_orac
     # The temperature is the learned cost's entropy weight unless a setting names SAC's own.
     assert entropy(algo="gan-gcl", temperature=0.1) == 0.1
     assert entropy(algo="gan-gcl", temperature=0.1, sac={"ent_coef": "auto"}) == "auto"
+    assert entropy(algo="rl", reward="cost.pt", temperature=0.1) == 0.1  # retrain at the cost's own temperature
 
 
 def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
@@ -430,6 +431,22 @@ def test_a_sac_retrain_resumes_on_its_frozen_reward_and_refuses_another(tmp_path
     assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 250
     code, _, err = cli("retrain", other, "--steps", 300, *args, "--resume")
     assert code == 2 and "from a run with reward" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_sac_retrain_keeps_the_temperature_the_cost_was_learned_at(tmp_path, setup, cli):
+    demos, config = setup
+    run = tmp_path / "run"
+    hot = tmp_path / "hot.yaml"
+    hot.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "temperature": 0.3}))
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 64, "--out", run, "--config", hot, "--no-progress")[0] == 0
+    sac = {"n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32}, "eval_every": 0, "policy_kwargs": {"net_arch": [16]}}
+    (tmp_path / "sac.yaml").write_text(yaml.safe_dump(sac))
+    (tmp_path / "sac-t.yaml").write_text(yaml.safe_dump({**sac, "temperature": 0.7}))
+    for name, want in (("sac.yaml", 0.3), ("sac-t.yaml", 0.7)):  # the run's, unless --config names one
+        out = tmp_path / f"re-{name}"
+        code, _, err = cli("retrain", run, "--steps", 60, "--generator", "sac", "--out", out, "--config", tmp_path / name, "--episodes", 1, "--no-progress")
+        assert code == 0, err
+        assert yaml.safe_load((out / "config.yaml").read_text())["sac"]["ent_coef"] == want
 
 
 def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
