@@ -33,6 +33,8 @@ def describe(config: dict) -> str:
         parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
         if config.get("temperature", 1.0) != 1.0:
             parts.append(f"temperature {config['temperature']} (logit -c - log Z - {config['temperature']} log q)")
+        if config.get("disc_replay"):
+            parts.append("cost's generated steps from the whole replay buffer")
         if config.get("grad_penalty"):
             parts.append(f"gradient penalty {config['grad_penalty']}")
         if config.get("entropy_reward") is False:
