@@ -294,7 +294,7 @@ def _given_layers(config_file: Path | None, flags: dict) -> list[tuple[str, dict
     return layers
 
 
-def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool, base: tuple[str, dict] | None = None):
+def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool, base: list[tuple[str, dict]] = ()):
     """Resolve the settings (task defaults, a saved run's config on --resume, then ``base``,
     --config, flags), then train into OUT; returns the config and the trainer's summary."""
     import yaml
@@ -307,9 +307,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
         layers.append((str(saved), {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "task"}))
     elif out.exists() and any(out.iterdir()) and not resume:
         raise UserError(f"run directory {out} is not empty; pass --resume to continue it, or choose a new --out")
-    if base is not None:
-        layers.append(base)
-    config = resolve_config(spec, layers + _given_layers(config_file, flags))
+    config = resolve_config(spec, layers + list(base) + _given_layers(config_file, flags))
     demos_ = None
     if config.demos is not None:
         demos_ = _load_checked(Path(config.demos), spec.task)
@@ -457,12 +455,12 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
     flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}
     # The cost is in the units of the temperature it was learned at, which SAC's entropy weight keeps;
     # a --config may still set another.
-    base = (f"{saved} (its temperature)", {"temperature": source["temperature"]}) if "temperature" in source else None
+    base = [(f"{saved} (its temperature)", {"temperature": source["temperature"]})] if "temperature" in source else []
     if out is None:
         # Named by the generator and seed the run will have, wherever they were set.
         from irl_gan.trainer import resolve_config
 
-        planned = resolve_config(spec, ([base] if base else []) + _given_layers(config_file, flags))
+        planned = resolve_config(spec, base + _given_layers(config_file, flags))
         out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}"
     config, _ = _run_training(spec, out, config_file, flags, resume, no_progress, base)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)

@@ -332,14 +332,8 @@ class Trainer:
         if size == 0:
             return None
         n = self.config.disc_batch * self.config.disc_updates
-        idx = self.rng.integers(0, size, n)
-        env = self.rng.integers(0, buf.n_envs, n)
-        return {
-            "obs": buf.observations[idx, env],
-            "acts": self.model.policy.unscale_action(buf.actions[idx, env]),
-            "next_obs": buf.next_observations[idx, env],
-            "terminated": (buf.dones[idx, env] * (1 - buf.timeouts[idx, env])).astype(bool),
-        }
+        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, self.rng.integers(0, size, n), self.rng.integers(0, buf.n_envs, n))
+        return {"obs": obs, "acts": self.model.policy.unscale_action(scaled_acts), "next_obs": next_obs, "terminated": terminated.astype(bool)}
 
     def _gen_segments(self) -> Segments | None:
         if self.k == 1:
@@ -824,6 +818,13 @@ class _RunningScale:
         return max(float(np.sqrt(self.m2 / max(self.count, 1))), 1e-4)
 
 
+def _stored_steps(buf, batch_inds, env_indices) -> tuple:
+    """Raw steps of an SB3 replay buffer as stored: observations, actions scaled to [-1, 1], next
+    observations, and terminations that are not time limits (as floats)."""
+    terminated = buf.dones[batch_inds, env_indices] * (1 - buf.timeouts[batch_inds, env_indices])
+    return buf.observations[batch_inds, env_indices], buf.actions[batch_inds, env_indices], buf.next_observations[batch_inds, env_indices], terminated
+
+
 class RelabelledReplayBuffer(ReplayBuffer):
     """A replay buffer whose rewards come from the current cost, computed at sample time.
 
@@ -835,10 +836,7 @@ class RelabelledReplayBuffer(ReplayBuffer):
 
     def _get_samples(self, batch_inds, env=None):
         env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
-        obs = self.observations[batch_inds, env_indices, :]
-        nxt = self.next_observations[batch_inds, env_indices, :]
-        acts = self.actions[batch_inds, env_indices, :]
-        terminated = self.dones[batch_inds, env_indices] * (1 - self.timeouts[batch_inds, env_indices])
+        obs, acts, nxt, terminated = _stored_steps(self, batch_inds, env_indices)
         reward = self.reward_fn(obs, acts, nxt, terminated)
         data = (
             self._normalize_obs(obs, env),
