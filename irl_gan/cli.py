@@ -427,12 +427,14 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: the task's, ppo].")
 @click.option("--steps", type=int, default=None, help="Env steps [default: the task's].")
 @click.option("--seed", type=int, default=None)
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED].")
+@click.option("--cost", "which", type=click.Choice(["final", "average"]), default="final", show_default=True,
+              help="The run's last cost (cost.pt), or the mean of its snapshots (cost_history/, from training with cost_history_every > 0).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average for --cost average].")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
 @click.option("--resume", is_flag=True, help="Continue the retraining in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def retrain(run, task, generator, steps, seed, out, config_file, episodes, resume, no_progress) -> None:
+def retrain(run, task, generator, steps, seed, which, out, config_file, episodes, resume, no_progress) -> None:
     """Train a fresh agent on RUN's learned reward alone, frozen, and report its true return.
 
     The agent never sees the env's reward: it is the test of whether the cost explains the
@@ -450,6 +452,12 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
     cost, saved = run / "cost.pt", run / "config.yaml"
     if not cost.is_file() or not saved.is_file():
         raise UserError(f"{run}: not a training run with a learned cost (no cost.pt and config.yaml); give a directory written by irl-gan train")
+    if which == "average":
+        from irl_gan.trainer import COST_HISTORY
+
+        cost = run / COST_HISTORY
+        if not any(cost.glob("cost-*.pt")):
+            raise UserError(f"{run}: no cost snapshots in {COST_HISTORY}/ to average; train with cost_history_every > 0 (in a --config file), or use --cost final")
     source = yaml.safe_load(saved.read_text()) or {}
     spec = load_spec(task or source.get("task", ""))
     flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}
@@ -461,12 +469,12 @@ def retrain(run, task, generator, steps, seed, out, config_file, episodes, resum
         from irl_gan.trainer import resolve_config
 
         planned = resolve_config(spec, base + _given_layers(config_file, flags))
-        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}"
+        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{'-average' if which == 'average' else ''}"
     config, _ = _run_training(spec, out, config_file, flags, resume, no_progress, base)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
-    summary = {"source_run": str(run), "source_task": source.get("task"), "task": spec.task, "generator": config.generator,
+    summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "task": spec.task, "generator": config.generator,
                "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
-    line = f"retrained on {run}'s reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
+    line = f"retrained on {run}'s {'averaged ' if which == 'average' else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
     if "normalised_mean" in result:
         summary["normalised_mean"] = result["normalised_mean"]
         line += f", normalised {result['normalised_mean']:.3f}"

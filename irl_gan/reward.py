@@ -32,12 +32,19 @@ class LearnedReward:
         return cls(CostNet.load(path), transfer)
 
     @classmethod
-    def for_task(cls, path: str | Path, spec) -> "LearnedReward":
-        """The cost at ``path`` as a reward on ``spec``'s task; a missing or foreign file, or one
-        learned on other observation or action sizes, is a one-line UserError naming both."""
+    def for_task(cls, path: str | Path, spec) -> "LearnedReward | AveragedReward":
+        """The cost at ``path`` as a reward on ``spec``'s task; a folder of cost snapshots (a run's
+        cost_history/) gives their mean. A missing or foreign file, or one learned on other
+        observation or action sizes, is a one-line UserError naming both."""
         from irl_gan.errors import UserError
 
-        if not Path(path).is_file():
+        path = Path(path)
+        if path.is_dir():
+            files = sorted(path.glob("cost-*.pt"))
+            if not files:
+                raise UserError(f"reward {path}: a folder with no cost snapshots (cost-*.pt); train with cost_history_every > 0, or give a cost.pt")
+            return AveragedReward([cls.for_task(f, spec) for f in files])
+        if not path.is_file():
             raise UserError(f"reward {path}: no such file; give a training run's cost.pt")
         try:
             reward = cls.load(path)
@@ -73,6 +80,22 @@ class LearnedReward:
         if self.transfer or self.cost.h is None:
             return float(-self.cost.base_cost(s, a))
         return float(-self.cost(s, a, s, torch.zeros(1)))
+
+
+class AveragedReward:
+    """The mean of several learned rewards: a run's cost snapshots, the discriminators it played
+    against the generator along the way. Each is defined up to a constant, which the mean keeps
+    as one constant; the absorbing state's reward is averaged the same way."""
+
+    def __init__(self, rewards: list[LearnedReward]):
+        self.rewards = rewards
+        self.gamma = rewards[0].gamma
+
+    def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
+        return np.mean([r(obs, acts, next_obs, terminated) for r in self.rewards], axis=0)
+
+    def absorbing_reward(self) -> float:
+        return float(np.mean([r.absorbing_reward() for r in self.rewards]))
 
 
 class LearnedRewardWrapper(gym.Wrapper):

@@ -110,6 +110,11 @@ class TrainConfig:
     env steps, where the run without it was at 0.33 by 76k (quality-temperature.md)."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
+    cost_history_every: int = 0
+    """Env steps between snapshots of the cost, kept in the run's cost_history/ (0: none). Each
+    snapshot is the discriminator against the generator of its moment; ``irl-gan retrain
+    --cost average`` trains a fresh agent on their mean, the cost of the whole game rather than
+    of its last round."""
     eval_every: int = 100_000
     """Env steps between deterministic evaluations of the policy on the true reward (0: off). Each
     costs eval_episodes more episodes: on a 1000-step task, 5% more env steps at the defaults."""
@@ -151,6 +156,8 @@ def sb3_rejections(what: str):
         raise UserError(f"SB3 rejected the {what} settings: {first}") from None
 
 
+COST_HISTORY = "cost_history"
+"""A run's folder of cost snapshots (``cost_history_every``)."""
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
@@ -183,7 +190,7 @@ def _check_setting(key: str, value) -> None:
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
         ok, want = value is None or isinstance(value, str), "a path, or null"
-    elif key in ("seed", "eval_every", "bc_init"):
+    elif key in ("seed", "eval_every", "bc_init", "cost_history_every"):
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
     else:
         return
@@ -484,6 +491,8 @@ class Trainer:
         next_cost = {"at": (self.model.num_timesteps // self.config.cost_every + 1) * self.config.cost_every}
         eval_every = self.config.eval_every
         next_eval = {"at": (self.model.num_timesteps // eval_every + 1) * eval_every if eval_every else None}
+        history_every = self.config.cost_history_every if self.estimator is not None else 0
+        next_history = {"at": (self.model.num_timesteps // history_every + 1) * history_every if history_every else None}
 
         def end_round(env_steps: int, diag: dict) -> None:
             now = time.time()
@@ -492,6 +501,9 @@ class Trainer:
                 # Evaluation time is left out of steps/s (this round's and the next) and counted in wall_s.
                 diag.update(trainer.evaluate())
                 next_eval["at"] = (env_steps // eval_every + 1) * eval_every
+            if next_history["at"] is not None and env_steps >= next_history["at"]:
+                trainer.estimator.cost.save(trainer.out / COST_HISTORY / f"cost-{env_steps:09d}.pt")
+                next_history["at"] = (env_steps // history_every + 1) * history_every
             last.update(t=time.time(), steps=env_steps)
             trainer.log(env_steps, diag, trainer.wall_before + time.time() - start)
             bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")

@@ -365,7 +365,40 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     assert not np.allclose(expected, r["rews"])
 
 
+def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
+    """cost_history_every keeps the cost at its interval; --cost average trains on the mean of them."""
+    from irl_gan.reward import AveragedReward, LearnedReward
+    from irl_gan.tasks import load_spec
+
+    demos, config = setup
+    history = tmp_path / "history.yaml"
+    history.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "cost_history_every": 128}))
+    run = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 384, "--out", run, "--config", history, "--no-progress")[0] == 0
+    snapshots = sorted((run / "cost_history").glob("cost-*.pt"))
+    assert [p.name for p in snapshots] == ["cost-000000128.pt", "cost-000000256.pt", "cost-000000384.pt"]
+    first, last = LearnedReward.load(snapshots[0]), LearnedReward.load(run / "cost.pt")
+    assert not torch.equal(first.cost.state_dict()["g.0.weight"], last.cost.state_dict()["g.0.weight"])
+
+    averaged = LearnedReward.for_task(run / "cost_history", load_spec("pendulum"))
+    assert isinstance(averaged, AveragedReward) and len(averaged.rewards) == 3
+    rng = np.random.default_rng(0)
+    dim = last.cost.config.obs_dim - 1
+    obs, acts, nxt, term = rng.normal(size=(5, dim)), rng.normal(size=(5, 1)), rng.normal(size=(5, dim)), np.array([0, 0, 1, 0, 0])
+    each = [LearnedReward.load(p)(obs, acts, nxt, term) for p in snapshots]
+    assert np.allclose(averaged(obs, acts, nxt, term), np.mean(each, axis=0))
+    assert np.isclose(averaged.absorbing_reward(), np.mean([LearnedReward.load(p).absorbing_reward() for p in snapshots]))
+
+    code, stdout, err = cli("retrain", run, "--cost", "average", "--steps", 128, "--config", config, "--episodes", 1, "--no-progress")
+    assert code == 0, err
+    out = run / "retrain-pendulum-ppo-s0-average"
+    assert yaml.safe_load((out / "retrain.yaml").read_text())["cost"] == "average"
+    assert yaml.safe_load((out / "config.yaml").read_text())["reward"] == str((run / "cost_history").resolve())
+    assert "averaged reward" in stdout
+
+
 @pytest.mark.parametrize("args, message", [
+    (("retrain", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
     (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
     (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
     (("train", "--task", "pendulum", "--algo", "gail", "--demos", "{demos}", "--config", "{reward_cfg}", "--out", "{tmp}/x"), "use it with --algo rl"),
