@@ -335,9 +335,11 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 @click.option("--task", default=None, help="Task to judge the reward on (a transfer task, say) [default: the run's own].")
 @click.option("--episodes", type=click.IntRange(min=1), default=4, show_default=True, help="Held-out episodes from each policy (expert, noisy expert, learned, random).")
 @click.option("--seed", type=click.IntRange(min=0), default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK].")
+@click.option("--cost", "which", type=click.Choice(["final", "average"]), default="final", show_default=True,
+              help="The run's last cost (cost.pt), or the mean of its snapshots (cost_history/).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK, with -average for --cost average].")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
-def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
+def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
     """How well RUN's learned reward matches the true reward, on held-out transitions.
 
     Prints the Pearson and Spearman correlations of learned with true reward, and the EPIC
@@ -355,10 +357,10 @@ def eval_reward(run, task, episodes, seed, out, no_progress) -> None:
     if not saved.is_file():
         raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
     spec = load_spec(task or (yaml.safe_load(saved.read_text()) or {}).get("task", ""))
-    out = out or run / f"reward-eval-{spec.task}"
+    out = out or run / f"reward-eval-{spec.task}{'-average' if which == 'average' else ''}"
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a directory for the plots and reward_eval.yaml")
-    r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress)
+    r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress, which=which)
     atomic_write_text(out / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
     click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())})")
     click.echo(f"  Pearson {r['pearson']:.3f}   Spearman {r['spearman']:.3f}")
@@ -447,17 +449,13 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
     from irl_gan.agents import load_policy
     from irl_gan.evaluation import evaluate_policy
     from irl_gan.io import atomic_write_text
+    from irl_gan.reward import run_cost
     from irl_gan.tasks import load_spec
 
-    cost, saved = run / "cost.pt", run / "config.yaml"
-    if not cost.is_file() or not saved.is_file():
+    saved = run / "config.yaml"
+    if not (run / "cost.pt").is_file() or not saved.is_file():
         raise UserError(f"{run}: not a training run with a learned cost (no cost.pt and config.yaml); give a directory written by irl-gan train")
-    if which == "average":
-        from irl_gan.trainer import COST_HISTORY
-
-        cost = run / COST_HISTORY
-        if not any(cost.glob("cost-*.pt")):
-            raise UserError(f"{run}: no cost snapshots in {COST_HISTORY}/ to average; train with cost_history_every > 0 (in a --config file), or use --cost final")
+    cost = run_cost(run, which)
     source = yaml.safe_load(saved.read_text()) or {}
     spec = load_spec(task or source.get("task", ""))
     flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}

@@ -127,7 +127,8 @@ def build_report(run: Path, video: Path | None = None) -> str:
         if "plane_pearson" in r:
             pairs.append(("Pearson over the plane, at rest", _fmt(r["plane_pearson"])))
         pairs.append(("Pearson per source", ", ".join(f"{k} {_fmt(v)}" for k, v in r["per_source_pearson"].items())))
-        parts += [f"<h3>on {html.escape(r['task'])}</h3>", _table(pairs)]
+        which = " (the mean of the cost's snapshots)" if r.get("cost") == "average" else ""
+        parts += [f"<h3>on {html.escape(r['task'])}{which}</h3>", _table(pairs)]
         for name in ("scatter.png", "heatmap.png"):
             if (path.parent / name).is_file():
                 parts.append(_img((path.parent / name).read_bytes(), name))
@@ -137,12 +138,12 @@ def build_report(run: Path, video: Path | None = None) -> str:
     if not retrains:
         parts.append(f"<p>Not run yet: <code>irl-gan retrain {html.escape(str(run))}</code> (and <code>--task</code> for a transfer task)</p>")
     else:
-        head = "<tr><th>task</th><th>generator</th><th>env steps</th><th>true return</th><th>normalised</th></tr>"
+        head = "<tr><th>task</th><th>cost</th><th>generator</th><th>env steps</th><th>true return</th><th>normalised</th></tr>"
         body = ""
         for path in retrains:
             r = yaml.safe_load(path.read_text())
             norm = f"{r['normalised_mean']:.3f}" if "normalised_mean" in r else "n/a"
-            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{r['generator']}</td><td>{int(r['steps']):,}</td>"
+            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{'mean of snapshots' if r.get('cost') == 'average' else 'final'}</td><td>{r['generator']}</td><td>{int(r['steps']):,}</td>"
                      f"<td>{r['return_mean']:.1f} ± {r['return_std']:.1f}</td><td>{norm}</td></tr>")
         parts.append(f"<table>{head}{body}</table>")
 

@@ -18,6 +18,23 @@ import torch
 from irl_gan.cost import CostNet
 from irl_gan.segments import augment
 
+COST_HISTORY = "cost_history"
+"""A run's folder of cost snapshots (TrainConfig.cost_history_every)."""
+
+
+def run_cost(run: Path, which: str = "final") -> Path:
+    """Where a training run keeps the cost to use as a reward: ``final``, its last (cost.pt), or
+    ``average``, the folder of its snapshots (``LearnedReward.for_task`` averages them)."""
+    from irl_gan.errors import UserError
+
+    if which == "average":
+        if not any((run / COST_HISTORY).glob("cost-*.pt")):
+            raise UserError(f"{run}: no cost snapshots in {COST_HISTORY}/ to average; train with cost_history_every > 0 (in a --config file), or use --cost final")
+        return run / COST_HISTORY
+    if not (run / "cost.pt").is_file():
+        raise UserError(f"{run}: no cost.pt; give a directory written by irl-gan train (not --algo rl)")
+    return run / "cost.pt"
+
 
 class LearnedReward:
     """``r(s, a, s', terminated)`` from a cost network, on numpy arrays with any batch axes."""

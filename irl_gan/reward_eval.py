@@ -24,7 +24,6 @@ from typing import Callable
 import numpy as np
 
 from irl_gan.data import Episode
-from irl_gan.errors import UserError
 from irl_gan.tasks import TaskSpec
 
 RewardFn = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
@@ -181,18 +180,17 @@ def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, pr
     return Transitions.cat(parts)
 
 
-def evaluate_reward(run: Path, spec: TaskSpec, episodes: int = 4, seed: int = 2_000_000, out: Path | None = None, progress: bool = True) -> dict:
-    """Correlations and EPIC of ``run``'s learned reward against ``spec``'s true reward, with a
-    scatter plot (and a heat-map on tasks over a plane) written to ``out``."""
-    from irl_gan.reward import LearnedReward
+def evaluate_reward(run: Path, spec: TaskSpec, episodes: int = 4, seed: int = 2_000_000, out: Path | None = None, progress: bool = True,
+                    which: str = "final") -> dict:
+    """Correlations and EPIC of ``run``'s learned reward (``which``: its final cost, or the mean
+    of its snapshots) against ``spec``'s true reward, with a scatter plot (and a heat-map on
+    tasks over a plane) written to ``out``."""
+    from irl_gan.reward import LearnedReward, run_cost
 
-    cost = run / "cost.pt"
-    if not cost.is_file():
-        raise UserError(f"{run}: no cost.pt; give a directory written by irl-gan train (not --algo rl)")
-    learned = LearnedReward.for_task(cost, spec)
+    learned = LearnedReward.for_task(run_cost(run, which), spec)
     t = held_out_transitions(spec, run, episodes, seed, progress)
     r_hat = learned(t.obs, t.acts, t.next_obs, t.terminated)
-    result: dict = {"task": spec.task, "run": str(run), "transitions": len(t),
+    result: dict = {"task": spec.task, "run": str(run), "cost": which, "transitions": len(t),
                     "sources": {s: int((t.source == s).sum()) for s in dict.fromkeys(t.source.tolist())},
                     "pearson": round(pearson(r_hat, t.rews), 4), "spearman": round(spearman(r_hat, t.rews), 4)}
     result["per_source_pearson"] = {s: round(pearson(r_hat[t.source == s], t.rews[t.source == s]), 4) for s in result["sources"]}
@@ -241,6 +239,7 @@ def _heatmap(spec: TaskSpec, learned, path: Path, result: dict) -> Path | None:
     """Learned and true reward over the plane, for tasks whose states lie on one (the maze)."""
     env = spec.make_env()
     plane = getattr(env.unwrapped, "plane_states", None)
+    act_dim = env.action_space.shape[0]
     env.close()
     form = CLOSED_FORMS.get(spec.env_id)
     if plane is None or form is None:
@@ -254,7 +253,7 @@ def _heatmap(spec: TaskSpec, learned, path: Path, result: dict) -> Path | None:
 
     xs, ys, obs = plane()
     flat = obs.reshape(-1, obs.shape[-1])
-    zeros_a = np.zeros((len(flat), learned.cost.config.act_dim))
+    zeros_a = np.zeros((len(flat), act_dim))
     learned_r = learned(flat, zeros_a, flat, np.zeros(len(flat), bool)).reshape(obs.shape[:2])
     true_r = form.fn(flat, zeros_a, flat).reshape(obs.shape[:2])
     result["plane_pearson"] = round(pearson(learned_r.ravel(), true_r.ravel()), 4)

@@ -29,7 +29,7 @@ from irl_gan.data import Demonstrations, state_action_pairs
 from irl_gan.errors import TrainingStopped, UserError
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
-from irl_gan.reward import LearnedReward
+from irl_gan.reward import COST_HISTORY, LearnedReward
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_text, latest_dir
 from irl_gan.segments import Segments, make_segments, transitions
 from irl_gan.tasks import TaskSpec
@@ -156,8 +156,6 @@ def sb3_rejections(what: str):
         raise UserError(f"SB3 rejected the {what} settings: {first}") from None
 
 
-COST_HISTORY = "cost_history"
-"""A run's folder of cost snapshots (``cost_history_every``)."""
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")

@@ -395,10 +395,14 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     assert yaml.safe_load((out / "retrain.yaml").read_text())["cost"] == "average"
     assert yaml.safe_load((out / "config.yaml").read_text())["reward"] == str((run / "cost_history").resolve())
     assert "averaged reward" in stdout
+    code, stdout, err = cli("eval-reward", run, "--cost", "average", "--episodes", 1, "--no-progress")
+    assert code == 0, err
+    assert yaml.safe_load((run / "reward-eval-pendulum-average" / "reward_eval.yaml").read_text())["cost"] == "average"
 
 
 @pytest.mark.parametrize("args, message", [
     (("retrain", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
+    (("eval-reward", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
     (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
     (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
     (("train", "--task", "pendulum", "--algo", "gail", "--demos", "{demos}", "--config", "{reward_cfg}", "--out", "{tmp}/x"), "use it with --algo rl"),
