@@ -12,6 +12,7 @@ which estimator it is, beyond asking whether it has a cost to learn.
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import dataclasses
 import json
@@ -101,6 +102,12 @@ class TrainConfig:
     generator's log-densities of demo and generated actions must be before they alone decide
     the discriminator. On HalfCheetah with SAC, 0.1 let gan-gcl climb from scratch (0.74 at
     best) but not hold it (benchmarks/results/quality-temperature.md)."""
+    reward_tau: float = 1.0
+    """How fast the reward follows the cost: after each cost round the reward's copy of the cost
+    moves this fraction of the way to it (Polyak averaging, as for a target network; 1: the
+    reward is the current cost). Below 1 the generator plays against the cost of the last
+    ~1/τ rounds, not only the latest, which damps a game that cycles; the discriminator itself
+    is unchanged, and so are cost.pt and the cost's snapshots."""
     disc_replay: bool = False
     """SAC with K = 1: draw the cost's generated steps from the whole replay buffer, each with
     ``log π`` under the current policy, instead of from the steps since the cost's last update.
@@ -162,6 +169,7 @@ ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
 _BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos", "disc_replay")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
+_FRACTION = ("reward_tau",)
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -175,6 +183,8 @@ def _check_setting(key: str, value) -> None:
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive integer"
     elif key in _NON_NEGATIVE:
         ok, want = number(value) and value >= 0, "a non-negative number"
+    elif key in _FRACTION:
+        ok, want = number(value) and 0 < value <= 1, "a number in (0, 1]"
     elif key == "grad_clip":
         ok, want = value is None or (number(value) and value > 0), "a positive number or null"
     elif key in _BOOLEAN:
@@ -302,6 +312,8 @@ class Trainer:
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
+        # The estimator whose reward the generator gets: the live one, or its Polyak average (reward_tau).
+        self.reward_estimator = copy.deepcopy(self.estimator) if self.estimator is not None and config.reward_tau < 1 else self.estimator
         self._eval_env = None
         self.reward_scale = _RunningScale()
         self.metrics_path = out / "metrics.csv"
@@ -407,6 +419,10 @@ class Trainer:
             self.cost_opt.step()
             self._r_abs = None
             diag["cost_loss"] = float(loss.detach())
+        if self.reward_estimator is not self.estimator:
+            with torch.no_grad():
+                for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
+                    target.lerp_(live, self.config.reward_tau)
         return diag
 
     @torch.no_grad()
@@ -415,7 +431,7 @@ class Trainer:
         worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``."""
         seg = transitions(obs, acts, next_obs, terminated)
         log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
-        reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
+        reward = self.reward_estimator.reward(seg, log_pi).sum(-1).double().numpy()
         gamma = self.model.gamma
         return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * self._absorbing_reward()
 
@@ -426,7 +442,7 @@ class Trainer:
             obs_dim, act_dim = self.demo_segments.obs.shape[-1] - 1, self.demo_segments.acts.shape[-1]
             zeros_obs, zeros_act = np.zeros((1, obs_dim)), np.zeros((1, act_dim))
             absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
-            self._r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
+            self._r_abs = float(self.reward_estimator.reward(absorbing, torch.zeros(1, 1)).sum())
         return self._r_abs
 
     def frozen_reward(self, obs, acts, next_obs, terminated) -> np.ndarray:
@@ -638,6 +654,7 @@ class Trainer:
             torch.save(
                 {
                     "estimator": self.estimator.state_dict() if self.estimator is not None else None,
+                    "reward_estimator": self.reward_estimator.state_dict() if self.reward_estimator is not self.estimator else None,
                     "cost_opt": self.cost_opt.state_dict() if self.cost_opt is not None else None,
                     "round": self.round,
                     "wall": self.wall_now(),
@@ -685,6 +702,9 @@ class Trainer:
             if self.estimator is not None:
                 self.estimator.load_state_dict(blob["estimator"])
                 self.cost_opt.load_state_dict(blob["cost_opt"])
+                if self.reward_estimator is not self.estimator:
+                    # A checkpoint from before reward_tau was set: the average starts at the cost.
+                    self.reward_estimator.load_state_dict(blob.get("reward_estimator") or blob["estimator"])
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError):
             raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]

@@ -146,6 +146,44 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
 
 
+def test_reward_tau_hands_the_generator_a_polyak_average_of_the_cost(tmp_path, setup, cli):
+    """With reward_tau τ, each cost round moves the reward's copy of the cost by τ toward the
+    cost: the generator's reward lags the discriminator, which is left as it was."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "reward_tau": 0.25, "steps": 128})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    before = [p.detach().clone() for p in trainer.estimator.parameters()]
+    assert trainer.reward_estimator is not trainer.estimator
+    trainer.train(progress=False)  # one rollout, one cost round
+    after = list(trainer.estimator.parameters())
+    assert any(not torch.equal(b, a) for b, a in zip(before, after))
+    for b, a, r in zip(before, after, trainer.reward_estimator.parameters()):
+        assert torch.allclose(r, b + 0.25 * (a - b), atol=1e-6)
+    seg = trainer.demo_segments.index(torch.arange(8))
+    obs, acts, nxt = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy(), seg.next_obs[:, 0, :-1].numpy()
+    reward = trainer.learned_reward(obs, acts, nxt, np.zeros(8, bool), entropy=False)
+    with torch.no_grad():
+        averaged, live = (e.reward(seg, torch.zeros(8, 1)).sum(-1).double().numpy() for e in (trainer.reward_estimator, trainer.estimator))
+    assert np.allclose(reward, averaged, atol=1e-5) and not np.allclose(reward, live, atol=1e-5)
+    # The average is part of the checkpoint: a resumed run goes on from it, not from the cost.
+    resumed = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    assert resumed.load_checkpoint()
+    assert all(torch.equal(x, y) for x, y in zip(resumed.reward_estimator.parameters(), trainer.reward_estimator.parameters()))
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / "bad", "--config", _write(tmp_path, {"reward_tau": 0}))
+    assert code == 2 and "'reward_tau' must be a number in (0, 1]" in err
+
+
+def _write(tmp_path, settings) -> Path:
+    path = tmp_path / "settings.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    return path
+
+
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
     demos, config = setup
     out = tmp_path / "run"
