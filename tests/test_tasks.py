@@ -57,3 +57,21 @@ def test_the_recipe_finds_its_demo_episodes_in_the_shipped_demos(task):
     episodes = load_demos(path, spec).select(config.demo_episodes, config.drop_terminated_demos)
     assert len(episodes) == config.demo_episodes
     assert not (config.drop_terminated_demos and any(e.terminated for e in episodes))
+
+
+def test_building_halfcheetah_drops_mujocos_settotalmass_deprecation_and_restores_the_handler(capfd):
+    """Gymnasium's HalfCheetah model uses an attribute MuJoCo 4 deprecates; that warning is not
+    the user's to act on. Any handler set before is back in place afterwards."""
+    import mujoco
+
+    from irl_gan.tasks import load_spec
+
+    seen = []
+    mujoco.set_mju_user_warning(seen.append)
+    try:
+        for task in ("halfcheetah", "halfcheetah-gravity"):
+            load_spec(task).make_env().close()
+        assert mujoco.get_mju_user_warning() is not None
+    finally:
+        mujoco.set_mju_user_warning(None)
+    assert seen == [] and "settotalmass" not in capfd.readouterr().err
