@@ -7,7 +7,7 @@ reward alone, on the maze itself and on the shifted maze (the wall's gap moved t
 and reports its true normalised return; the shifted maze's own expert (RL on its true reward) is 1.
 Finished steps are not run again; an unfinished run resumes.
 
-    .venv/bin/python benchmarks/known_reward.py [--seeds 0,1] [--retrain 0]
+    .venv/bin/python benchmarks/known_reward.py [--seeds 0,1,2] [--retrain 0]
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ RETRAIN: set[int] = set()
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", default="0,1")
+    p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--retrain", default="0", help="seeds whose reward also trains fresh agents ('' for none)")
     a = p.parse_args()
     RETRAIN.update(int(s) for s in a.retrain.split(",") if s)
