@@ -24,6 +24,8 @@ def describe(config: dict) -> str:
     generator = config.get("generator", "ppo")
     kwargs = {**config.get("policy_kwargs", {}), **config.get(generator, {}).get("policy_kwargs", {})}
     parts = [config.get("algo", "?"), generator, f"{config.get('n_envs')} env(s)", f"lr {config.get(generator, {}).get('learning_rate')}"]
+    if config.get("reward") and Path(config["reward"]).is_dir():
+        parts.append("frozen reward: the mean of the source run's cost snapshots")
     if "log_std_init" in kwargs:
         parts.append(f"initial std {math.exp(kwargs['log_std_init']):.2f}")
     if generator == "sac":
@@ -35,6 +37,8 @@ def describe(config: dict) -> str:
             parts.append(f"temperature {config['temperature']} (logit -c - log Z - {config['temperature']} log q)")
         if config.get("disc_replay"):
             parts.append("cost's generated steps from the whole replay buffer")
+        if config.get("reward_tau", 1.0) != 1.0:
+            parts.append(f"reward from a Polyak average of the cost (τ {config['reward_tau']})")
         if config.get("grad_penalty"):
             parts.append(f"gradient penalty {config['grad_penalty']}")
         if config.get("entropy_reward") is False:

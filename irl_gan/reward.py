@@ -76,17 +76,24 @@ class LearnedReward:
                             f"{spec.env_id} has {obs_dim} and {act_dim}")
         return reward
 
-    @torch.no_grad()
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
+        return self.reward_of(self.inputs(obs, acts, next_obs, terminated)).double().numpy()
+
+    @staticmethod
+    def inputs(obs, acts, next_obs, terminated) -> tuple[torch.Tensor, ...]:
+        """Raw transitions as the cost takes them: observations with the absorbing flag, float32."""
         obs, acts, next_obs = (np.asarray(x, dtype=np.float64) for x in (obs, acts, next_obs))
         term = np.asarray(terminated, dtype=bool)
         nxt = np.where(term[..., None], augment(next_obs, True), augment(next_obs, False))
         t = lambda x: torch.as_tensor(x, dtype=torch.float32)  # noqa: E731
+        return t(augment(obs, False)), t(acts), t(nxt), t(np.zeros(term.shape))
+
+    @torch.no_grad()
+    def reward_of(self, inputs: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        obs, acts, nxt, done = inputs
         if self.transfer or self.cost.h is None:
-            c = self.cost.base_cost(t(augment(obs, False)), t(acts))
-        else:
-            c = self.cost(t(augment(obs, False)), t(acts), t(nxt), t(np.zeros(term.shape)))
-        return -c.double().numpy()
+            return -self.cost.base_cost(obs, acts)
+        return -self.cost(obs, acts, nxt, done)
 
     @torch.no_grad()
     def absorbing_reward(self) -> float:
@@ -107,12 +114,47 @@ class AveragedReward:
     def __init__(self, rewards: list[LearnedReward]):
         self.rewards = rewards
         self.gamma = rewards[0].gamma
+        self._stacked = _stack_base_costs([r.cost for r in rewards]) if all(r.transfer or r.cost.h is None for r in rewards) else None
 
+    @torch.no_grad()
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
-        return np.mean([r(obs, acts, next_obs, terminated) for r in self.rewards], axis=0)
+        inputs = LearnedReward.inputs(obs, acts, next_obs, terminated)
+        if self._stacked is None:
+            return torch.stack([r.reward_of(inputs) for r in self.rewards]).mean(0).double().numpy()
+        # Every snapshot's network in one batched pass: a SAC retrain asks for a batch at every step.
+        (o_mean, o_inv, o_clip), (a_mean, a_inv, a_clip), layers, state_only = self._stacked
+        obs, acts = inputs[0].reshape(-1, inputs[0].shape[-1]), inputs[1].reshape(-1, inputs[1].shape[-1])
+        x = ((obs - o_mean) * o_inv).clamp(-o_clip, o_clip)
+        if not state_only:
+            x = torch.cat([x, ((acts - a_mean) * a_inv).clamp(-a_clip, a_clip)], dim=-1)
+        for i, (weight, bias) in enumerate(layers):
+            x = torch.baddbmm(bias, x, weight)
+            if i < len(layers) - 1:
+                x = torch.relu(x)
+        return (-x.mean(0).squeeze(-1)).reshape(inputs[0].shape[:-1]).double().numpy()
 
     def absorbing_reward(self) -> float:
         return float(np.mean([r.absorbing_reward() for r in self.rewards]))
+
+
+def _stack_base_costs(costs: list[CostNet]):
+    """The snapshots' normalisers and layers stacked along a first axis, for one batched pass of
+    ``base_cost``: ((mean, 1/std, clip) of observations, the same of actions, [(W, b)] per layer,
+    state_only). None when the networks are not all plain ReLU MLPs of one shape."""
+    def norm(which):
+        n = [getattr(c, which) for c in costs]
+        mean = torch.stack([m.mean for m in n]).float()[:, None]
+        inv = torch.stack([torch.rsqrt(m.var + m.eps) for m in n]).float()[:, None]
+        return mean, inv, n[0].clip
+
+    linear = [[m for m in c.g if isinstance(m, torch.nn.Linear)] for c in costs]
+    plain = all(isinstance(m, (torch.nn.Linear, torch.nn.ReLU)) for c in costs for m in c.g)
+    shapes = {tuple(tuple(m.weight.shape) for m in layers) for layers in linear}
+    if not plain or len(shapes) != 1 or len({c.config.state_only for c in costs}) != 1 or len({(c.obs_norm.clip, c.act_norm.clip) for c in costs}) != 1:
+        return None
+    layers = [(torch.stack([ls[i].weight.T for ls in linear]).detach(), torch.stack([ls[i].bias for ls in linear]).detach()[:, None])
+              for i in range(len(linear[0]))]
+    return norm("obs_norm"), norm("act_norm"), layers, costs[0].config.state_only
 
 
 class LearnedRewardWrapper(gym.Wrapper):

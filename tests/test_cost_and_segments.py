@@ -154,3 +154,24 @@ def test_learned_reward_wrapper_replaces_reward_and_keeps_the_true_one():
         assert r == pytest.approx(expected, rel=1e-5)
         assert info["true_reward"] == (0.0 if terminated else 1.0)  # v5: no reward on the fall
         obs = nxt
+
+
+@pytest.mark.parametrize("state_only, shaped", [(False, False), (True, True)])
+def test_averaged_reward_is_the_mean_of_its_snapshots_rewards(state_only, shaped):
+    """AveragedReward runs all snapshots in one batched pass; it must agree with each cost's own
+    reward, normalisers included, for c(s, a) and for a shaped state-only cost (g alone)."""
+    from irl_gan.reward import AveragedReward
+
+    torch.manual_seed(0)
+    rewards = []
+    for i in range(3):
+        cost = CostNet(CostConfig(5, 2, state_only=state_only, shaped=shaped, hidden=(8, 8)))
+        cost.update_normalisation(torch.randn(50, 5) * (i + 1) + i, torch.randn(50, 2) * (i + 1))
+        rewards.append(LearnedReward(cost))
+    rng = np.random.default_rng(0)
+    obs, acts, nxt, term = rng.normal(size=(3, 7, 4)), rng.normal(size=(3, 7, 2)), rng.normal(size=(3, 7, 4)), rng.random((3, 7)) < 0.2
+    averaged = AveragedReward(rewards)
+    assert averaged._stacked is not None
+    expected = np.mean([r(obs, acts, nxt, term) for r in rewards], axis=0)
+    assert averaged(obs, acts, nxt, term).shape == (3, 7)
+    assert np.allclose(averaged(obs, acts, nxt, term), expected, atol=1e-5)
