@@ -284,3 +284,23 @@ def test_a_killed_runs_policy_and_cost_are_its_last_checkpoints(tmp_path, setup)
     policy, at_ckpt = PPO.load(out / "policy.zip", device="cpu"), PPO.load(ckpt / "model.zip", device="cpu")
     assert policy.num_timesteps == at_ckpt.num_timesteps == json.loads((ckpt / "state.json").read_text())["env_steps"] < 512
 
+
+
+def test_sigterm_saves_a_checkpoint_at_the_step_it_arrived_and_resume_goes_on_from_there(tmp_path, setup):
+    """`kill` (or a cluster scheduler's stop) is handled like Ctrl-C: the run saves where it is,
+    says so in one line, and exits 143; --resume continues from that step, not the last periodic one."""
+    demos, config = setup
+    out = tmp_path / "run"
+    slow = tmp_path / "slow.yaml"
+    slow.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "checkpoint_every": 100_000}))
+    cmd = [sys.executable, "-m", "irl_gan.cli", *map(str, train_args(demos, slow, out, 100_000))]
+    proc = subprocess.Popen(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / "metrics.csv").exists() and len(metrics(out)) >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "continue with --resume" in err and "Traceback" not in err
+    saved = assert_run_files_sound(out)
+    assert saved >= int(metrics(out)[1]["env_steps"])  # not step 0: no periodic checkpoint was due
