@@ -1,4 +1,7 @@
-"""The one exception type that reaches the user as a one-line message."""
+"""The one exception type that reaches the user as a one-line message, and how a polite stop
+(SIGTERM) reaches long-running work."""
+
+import contextlib
 
 
 class UserError(Exception):
@@ -16,3 +19,28 @@ class TrainingStopped(UserError):
     saved and how to go on. Exit status 3, or 130 for an interrupt."""
 
     exit_code = 3
+
+
+class Terminated(Exception):
+    """SIGTERM arrived inside ``sigterm_raises``: `kill`, or a cluster scheduler's stop."""
+
+
+@contextlib.contextmanager
+def sigterm_raises():
+    """Within the block, SIGTERM raises ``Terminated``, so long work can save itself as it does
+    on Ctrl-C (in the main thread; elsewhere nothing changes)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

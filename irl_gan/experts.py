@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
+from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises
 from irl_gan.evaluation import EVAL_SEED, return_stats
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
 from irl_gan.rollout import random_policy, rollout
@@ -71,7 +72,11 @@ class _Progress(BaseCallback):
         return True
 
     def _on_training_end(self) -> None:
-        self.bar.close()
+        self.close()
+
+    def close(self) -> None:
+        if hasattr(self, "bar"):
+            self.bar.close()
 
 
 def _make_model(spec: TaskSpec, venv, tb_dir: Path):
@@ -149,7 +154,16 @@ def train_expert(
 
     if total > done:
         callback = _Progress(total, done, checkpoint_every, save_checkpoint, progress)
-        model.learn(total_timesteps=total - done, callback=callback, reset_num_timesteps=False, tb_log_name="expert")
+        try:
+            with sigterm_raises():
+                model.learn(total_timesteps=total - done, callback=callback, reset_num_timesteps=False, tb_log_name="expert")
+        except (KeyboardInterrupt, Terminated) as exc:
+            callback.close()
+            save_checkpoint(model)
+            how, code = ("interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("terminated (SIGTERM)", 143)
+            stop = TrainingStopped(f"expert training stopped at step {model.num_timesteps}: {how}; the checkpoint is in {ckpt_dir}; continue with --resume")
+            stop.exit_code = code
+            raise stop from None
         save_checkpoint(model)
     wall = elapsed_before + time.time() - start
 

@@ -27,7 +27,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
 from irl_gan.data import Demonstrations, state_action_pairs
-from irl_gan.errors import TrainingStopped, UserError
+from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
 from irl_gan.reward import COST_HISTORY, LearnedReward
@@ -557,12 +557,12 @@ class Trainer:
                 diag.update(self.evaluate())
             self.log(0, diag, time.time() - start)
         try:
-            with _sigterm_as(_Terminated):
+            with sigterm_raises():
                 self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
         except KeyboardInterrupt:
             bar.close()
             raise self.stopped("interrupted", exit_code=130) from None
-        except _Terminated:
+        except Terminated:
             # A scheduler's or `kill`'s polite stop: saved like Ctrl-C, not lost like SIGKILL.
             bar.close()
             raise self.stopped("terminated (SIGTERM)", exit_code=143) from None
@@ -806,30 +806,6 @@ class Trainer:
         if self.estimator is not None:
             self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
-
-
-class _Terminated(Exception):
-    """SIGTERM arrived during training."""
-
-
-@contextlib.contextmanager
-def _sigterm_as(exc: type[Exception]):
-    """Within the block, SIGTERM raises ``exc`` (in the main thread; elsewhere nothing changes)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise exc()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 @torch.no_grad()

@@ -89,3 +89,27 @@ def test_retraining_over_an_existing_agent_needs_resume_or_force(tmp_path, tiny_
     assert code == 2 and "pass --resume to continue or --force" in err
     assert (out / "model.zip").read_bytes() == before
     assert cli(*args, "--force")[0] == 0
+
+
+def test_a_terminated_expert_training_saves_where_it_is_and_resumes_from_there(tmp_path, tiny_task, cli, monkeypatch):
+    """SIGTERM (or Ctrl-C) mid-training: a checkpoint at that step, one line, exit 143."""
+    import json
+    import os
+    import signal
+
+    from irl_gan import experts
+    from irl_gan.io import latest_dir
+
+    original = experts._Progress._on_step
+
+    def terminate_at_300(self):
+        if self.num_timesteps == 300:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self)
+
+    monkeypatch.setattr(experts._Progress, "_on_step", terminate_at_300)
+    out = tmp_path / "agent"
+    code, _, err = cli("expert", "train", "tiny", "--eval-episodes", 1, "--out", out, "--no-progress", "--timesteps", 100_000)
+    assert code == 143 and "terminated (SIGTERM)" in err and "continue with --resume" in err, err
+    assert json.loads((latest_dir(out / experts.CHECKPOINT_DIR) / "state.json").read_text())["timesteps"] >= 300
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handler is gone again
