@@ -15,8 +15,8 @@ class UserError(Exception):
 
 
 class TrainingStopped(UserError):
-    """A run stopped before its end (diverged numerics, Ctrl-C); the message says what was
-    saved and how to go on. Exit status 3, or 130 for an interrupt."""
+    """A run stopped before its end (diverged numerics, Ctrl-C, SIGTERM); the message says what
+    was saved and how to go on. Exit status 3, or 130 for Ctrl-C and 143 for SIGTERM."""
 
     exit_code = 3
 
