@@ -25,6 +25,11 @@ class Terminated(Exception):
     """SIGTERM arrived inside ``sigterm_raises``: `kill`, or a cluster scheduler's stop."""
 
 
+def stop_reason(exc: BaseException) -> tuple[str, int]:
+    """What to tell the user, and the exit status, for a run stopped by Ctrl-C or SIGTERM."""
+    return ("terminated (SIGTERM)", 143) if isinstance(exc, Terminated) else ("interrupted", 130)
+
+
 @contextlib.contextmanager
 def sigterm_raises():
     """Within the block, SIGTERM raises ``Terminated``, so long work can save itself as it does

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
-from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises
+from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises, stop_reason
 from irl_gan.evaluation import EVAL_SEED, return_stats
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
 from irl_gan.rollout import random_policy, rollout
@@ -160,7 +160,7 @@ def train_expert(
         except (KeyboardInterrupt, Terminated) as exc:
             callback.close()
             save_checkpoint(model)
-            how, code = ("interrupted", 130) if isinstance(exc, KeyboardInterrupt) else ("terminated (SIGTERM)", 143)
+            how, code = stop_reason(exc)
             stop = TrainingStopped(f"expert training stopped at step {model.num_timesteps}: {how}; the checkpoint is in {ckpt_dir}; continue with --resume")
             stop.exit_code = code
             raise stop from None

@@ -60,21 +60,25 @@ class LearnedReward:
             files = sorted(path.glob("cost-*.pt"))
             if not files:
                 raise UserError(f"reward {path}: a folder with no cost snapshots (cost-*.pt); train with cost_history_every > 0, or give a cost.pt")
-            return AveragedReward([cls.for_task(f, spec) for f in files])
-        if not path.is_file():
+        elif path.is_file():
+            files = [path]
+        else:
             raise UserError(f"reward {path}: no such file; give a training run's cost.pt")
-        try:
-            reward = cls.load(path)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
-            raise UserError(f"reward {path}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
-        env = spec.make_env()
+        rewards = []
+        for f in files:
+            try:
+                rewards.append(cls.load(f))
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
+                raise UserError(f"reward {f}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
+        env = spec.make_env()  # once, however many snapshots
         obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
         env.close()
-        c = reward.cost.config
-        if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
-            raise UserError(f"reward {path}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
-                            f"{spec.env_id} has {obs_dim} and {act_dim}")
-        return reward
+        for f, reward in zip(files, rewards):
+            c = reward.cost.config
+            if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
+                raise UserError(f"reward {f}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
+                                f"{spec.env_id} has {obs_dim} and {act_dim}")
+        return AveragedReward(rewards) if path.is_dir() else rewards[0]
 
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:
         return self.reward_of(self.inputs(obs, acts, next_obs, terminated)).double().numpy()

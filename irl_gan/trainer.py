@@ -27,7 +27,7 @@ from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
 from irl_gan.data import Demonstrations, state_action_pairs
-from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises
+from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
 from irl_gan.reward import COST_HISTORY, LearnedReward
@@ -561,13 +561,11 @@ class Trainer:
         try:
             with sigterm_raises():
                 self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Terminated) as exc:
+            # Ctrl-C, or a scheduler's or `kill`'s polite stop: saved, not lost as on SIGKILL.
             bar.close()
-            raise self.stopped("interrupted", exit_code=130) from None
-        except Terminated:
-            # A scheduler's or `kill`'s polite stop: saved like Ctrl-C, not lost like SIGKILL.
-            bar.close()
-            raise self.stopped("terminated (SIGTERM)", exit_code=143) from None
+            how, code = stop_reason(exc)
+            raise self.stopped(how, exit_code=code) from None
         except ValueError:
             # A policy that turned NaN inside an SB3 update fails there, in torch's argument
             # checks of the action distribution; anything else is a real bug and goes on up.
