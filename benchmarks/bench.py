@@ -12,7 +12,7 @@ Methods:
 Every method is evaluated the same way: deterministic actions, 5 episodes with seeds from
 1,000,000, every budget/10 env steps (or the suite's ``eval_every``). Each finished cell is stored in ``runs/bench/SUITE/cells/`` as
 JSON on the machine that runs this script, and is never run again: the runner resumes where it
-stopped (an unfinished irl-gan run continues from its checkpoint; a peer cell starts over). The
+stopped (an unfinished cell, ours or a peer's, continues from its last checkpoint). The
 results, one row per evaluation point, go to benchmarks/results/bench-SUITE.csv, with the summary
 (bench-SUITE.md) and learning curves (bench-SUITE-TASK.png) written from it.
 
@@ -83,13 +83,17 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
     out.parent.mkdir(parents=True, exist_ok=True)
     every = every or max(1, budget // 10)
     demos = str(root_p / "demos" / f"{task}.h5")
-    if out.exists() and (method in PEERS or method == "bc"):
+    if out.exists() and method == "bc":
         import shutil
 
-        shutil.rmtree(out)  # no checkpoints (a peer) or none needed (bc): the cell starts over
+        shutil.rmtree(out)  # no checkpoint needed (bc takes minutes): the cell starts over
     if method in PEERS:
         cmd = [sys.executable, str(root_p / "benchmarks" / "peer_imitation.py"), "--task", task, "--algo", method.split("-", 1)[1],
                "--steps", str(budget), "--seed", str(seed), "--eval-every", str(every), "--out", str(out)]
+        from irl_gan.io import latest_dir
+
+        if latest_dir(out / "checkpoint"):
+            cmd.append("--resume")
         env["PYTHONPATH"] = os.pathsep.join([str(root_p / ".peer" / "imitation"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
         if not (root_p / ".peer" / "imitation" / "imitation").is_dir():
             raise RuntimeError(f"{method}: imitation is not installed in {root_p / '.peer'}; run `make peer-imitation`")

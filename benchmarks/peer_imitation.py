@@ -11,6 +11,13 @@ smaller) and 4 updates per round (imitation's default). Every ``--eval-every`` e
 policy is evaluated deterministically (5 episodes, seeds from 1,000,000, as irl-gan train does)
 and a row goes to OUT/metrics.csv.
 
+After each evaluation the cell saves a checkpoint (OUT/checkpoint/: the PPO policy and its
+optimiser, the reward network with its input normaliser and the discriminator's optimiser, the
+rows so far); ``--resume`` goes on from it, so a stopped cell loses at most one evaluation
+interval. The generator's replay buffer is not kept: imitation refills it whole with the first
+round after a resume. Random-number state is not kept either, so a resumed cell is a valid run
+of the same method, not the bit-identical continuation.
+
     PYTHONPATH=.peer/imitation .venv/bin/python benchmarks/peer_imitation.py --task invertedpendulum \\
         --algo gail --steps 50000 --seed 0 --eval-every 5000 --out runs/peer-gail
 """
@@ -18,6 +25,7 @@ and a row goes to OUT/metrics.csv.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -26,6 +34,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from irl_gan.io import atomic_dir, atomic_write_csv, latest_dir  # noqa: E402
 
 
 def main() -> None:
@@ -38,7 +48,14 @@ def main() -> None:
     p.add_argument("--eval-episodes", type=int, default=5)
     p.add_argument("--demo-episodes", type=int, default=4)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--resume", action="store_true", help="go on from OUT/checkpoint")
     a = p.parse_args()
+    saved = latest_dir(a.out / "checkpoint")
+    if saved and not a.resume:
+        sys.exit(f"peer_imitation.py: {a.out} holds a checkpoint; pass --resume to go on from it, or choose another --out")
+    if a.resume and not saved:
+        sys.exit(f"peer_imitation.py: --resume, but {a.out} holds no checkpoint; leave --resume out to start")
+    cell = {"task": a.task, "algo": a.algo, "seed": a.seed, "demo_episodes": a.demo_episodes}
 
     import torch
     from imitation.algorithms.adversarial.airl import AIRL
@@ -51,7 +68,6 @@ def main() -> None:
 
     from irl_gan.data import load_demos
     from irl_gan.evaluation import deterministic_score
-    from irl_gan.io import atomic_write_csv
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import resolve_config
 
@@ -73,8 +89,20 @@ def main() -> None:
         venv=venv, gen_algo=learner, reward_net=net, allow_variable_horizon=True, init_tensorboard=False)
     env = spec.make_env()
     rows: list[dict] = []
+    elapsed = 0.0  # wall-clock of the sessions before this one
+    if saved:
+        state = json.loads((saved / "state.json").read_text())
+        if state["cell"] != cell:
+            sys.exit(f"peer_imitation.py: the checkpoint in {a.out} is of {state['cell']}, not {cell}; choose another --out")
+        learner.set_parameters(str(saved / "ppo.zip"), exact_match=True, device="cpu")
+        learner.num_timesteps = state["env_steps"]
+        disc = torch.load(saved / "disc.pt", weights_only=True)
+        net.load_state_dict(disc["reward_net"])
+        trainer._disc_opt.load_state_dict(disc["opt"])
+        rows, elapsed = state["rows"], state["wall_s"]
+        print(f"{a.algo} {a.task} s{a.seed}: resumed at {learner.num_timesteps} env steps", flush=True)
     a.out.mkdir(parents=True, exist_ok=True)
-    start = time.time()
+    start = time.time() - elapsed
     chunk = max(a.eval_every, rollout_size)
     while learner.num_timesteps < a.steps:
         trainer.train(min(chunk, max(rollout_size, a.steps - learner.num_timesteps)))
@@ -82,6 +110,10 @@ def main() -> None:
         score = deterministic_score(spec, env, act, a.eval_episodes)
         rows.append({"env_steps": learner.num_timesteps, "wall_s": round(time.time() - start, 2), "eval_return": score["eval_return"],
                      "eval_normalised": score.get("eval_normalised", "")})
+        with atomic_dir(a.out / "checkpoint") as d:
+            learner.save(d / "ppo.zip")
+            torch.save({"reward_net": net.state_dict(), "opt": trainer._disc_opt.state_dict()}, d / "disc.pt")
+            (d / "state.json").write_text(json.dumps({"cell": cell, "env_steps": learner.num_timesteps, "wall_s": time.time() - start, "rows": rows}))
         atomic_write_csv(a.out / "metrics.csv", rows, list(rows[0]))
         print(f"{a.algo} {a.task} s{a.seed}: {learner.num_timesteps} env steps, eval {score['eval_return']:.1f}", flush=True)
 

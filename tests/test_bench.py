@@ -100,3 +100,28 @@ def test_run_curves_does_not_credit_a_cloned_start_to_training(tmp_path):
                       "env_steps,wall_s,eval_normalised\n0,30,0.95\n100,60,0.4\n200,120,0.6\n")
     assert "not reached" in line and "| 0.600 |" in line and "0k: 0.95" in line
     assert "cloned first (500 BC steps" in line and "no -log π in the reward" in line
+
+
+@pytest.mark.skipif(not (ROOT / ".peer" / "imitation" / "imitation").is_dir(), reason="the peer is installed by `make peer-imitation`")
+def test_a_stopped_peer_cell_resumes_from_its_checkpoint(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / ".peer" / "imitation"), "OMP_NUM_THREADS": "1"}
+    out = tmp_path / "cell"
+
+    def peer(steps, *extra):
+        return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "peer_imitation.py"), "--task", "invertedpendulum", "--algo", "gail",
+                               "--steps", str(steps), "--eval-every", "2048", "--out", str(out), *extra], env=env, capture_output=True, text=True)
+
+    assert peer(2048).returncode == 0
+    first = (out / "checkpoint" / "ppo.zip").read_bytes()
+    refused = peer(4096)  # a checkpoint is there: starting over would lose it
+    assert refused.returncode != 0 and "pass --resume" in refused.stderr
+    resumed = peer(4096, "--resume")
+    assert resumed.returncode == 0 and "resumed at 2048 env steps" in resumed.stdout
+    rows = (out / "metrics.csv").read_text().splitlines()[1:]
+    assert [int(r.split(",")[0]) for r in rows] == [2048, 4096]
+    assert float(rows[1].split(",")[1]) > float(rows[0].split(",")[1])  # wall-clock goes on from the first session's
+    assert (out / "checkpoint" / "ppo.zip").read_bytes() != first
