@@ -301,11 +301,15 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 
     from irl_gan.trainer import Trainer, resolve_config
 
+    from irl_gan.io import LOCK_NAME, hold_dir
+
     layers = []
     saved = out / "config.yaml"
+    if out.is_dir():
+        hold_dir(out)  # before reading its checkpoint: another process may be training into it
     if resume and saved.exists():
         layers.append((str(saved), {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "task"}))
-    elif out.exists() and any(out.iterdir()) and not resume:
+    elif out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) and not resume:
         raise UserError(f"run directory {out} is not empty; pass --resume to continue it, or choose a new --out")
     config = resolve_config(spec, layers + list(base) + _given_layers(config_file, flags))
     demos_ = None
@@ -319,13 +323,14 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 
         if resume:
             click.echo("bc has no checkpoints (it takes seconds to minutes); training it again from the start", err=True)
+        hold_dir(out)
         return config, train_bc(spec, demos_, config, out, progress=not no_progress)
     trainer = Trainer(spec, demos_, config, out)
     if resume and not trainer.load_checkpoint():
         # Killed before its first checkpoint: nothing to keep, so the run starts over.
         click.echo(f"no checkpoint in {out} yet; starting the run from step 0", err=True)
         trainer.writer_purge_step = 0
-    out.mkdir(parents=True, exist_ok=True)
+    hold_dir(out)  # a new run: claimed as it is created
     trainer.save_config()  # on disk before the first step; the policy and cost follow each checkpoint
     return config, trainer.train(progress=not no_progress)
 

@@ -21,7 +21,7 @@ from irl_gan import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
 from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises, stop_reason
 from irl_gan.evaluation import EVAL_SEED, return_stats
-from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, latest_dir
+from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, hold_dir, latest_dir
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import Scores, TaskSpec, write_scores
 
@@ -120,7 +120,7 @@ def train_expert(
 
     recipe = spec.expert
     total = int(timesteps if timesteps is not None else recipe.timesteps)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    hold_dir(out_dir, "expert training")
     ckpt_dir = out_dir / CHECKPOINT_DIR
     last = latest_dir(ckpt_dir)
 

@@ -87,3 +87,39 @@ def latest_dir(path: str | os.PathLike) -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+LOCK_NAME = ".lock"
+_held: dict = {}  # directory -> its open lock file, held until the process exits, however it exits
+
+
+def hold_dir(path: str | os.PathLike, what: str = "run") -> None:
+    """Claim ``path`` (created if need be) for this process until it exits; a second irl-gan
+    writing into the same directory gets a one-line error instead of interleaving checkpoints.
+
+    An advisory ``flock`` on ``PATH/.lock``: the kernel drops it when the process ends, killed
+    or not, so a stale lock file never blocks a later run.
+    """
+    import fcntl
+
+    from irl_gan.errors import UserError
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    key = path.resolve()
+    if key in _held:
+        return
+    f = open(path / LOCK_NAME, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        pid = f.read().strip() or "?"
+        f.close()
+        raise UserError(f"{path} is in use by another irl-gan process (pid {pid}); wait for that {what} to end or stop it, "
+                        "or choose another --out") from None
+    f.seek(0)
+    f.truncate()
+    f.write(str(os.getpid()))
+    f.flush()
+    _held[key] = f

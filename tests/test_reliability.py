@@ -304,3 +304,28 @@ def test_sigterm_saves_a_checkpoint_at_the_step_it_arrived_and_resume_goes_on_fr
     assert "terminated (SIGTERM)" in err and "continue with --resume" in err and "Traceback" not in err
     saved = assert_run_files_sound(out)
     assert saved >= int(metrics(out)[1]["env_steps"])  # not step 0: no periodic checkpoint was due
+
+
+def test_a_second_process_cannot_train_into_a_run_that_is_training(tmp_path, setup):
+    """Two `--resume`s of one run (a second terminal, a re-launched benchmark) used to train side by
+    side, each overwriting the other's checkpoint and metrics. The second now stops with one line;
+    once the first is gone, killed without a chance to clean up, the run resumes as usual."""
+    demos, config = setup
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "irl_gan.cli", *map(str, train_args(demos, config, out, 100_000))]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out / "metrics.csv").exists():
+            time.sleep(0.05)
+        second = subprocess.run([*cmd, "--resume"], env=env, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 2, second.stderr
+        assert f"is in use by another irl-gan process (pid {first.pid})" in second.stderr and "Traceback" not in second.stderr
+        assert first.poll() is None  # the first run goes on untouched
+    finally:
+        first.kill()
+        first.wait()
+    third = subprocess.run([sys.executable, "-m", "irl_gan.cli", *map(str, train_args(demos, config, out, 600, "--resume"))],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
