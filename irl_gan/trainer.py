@@ -110,13 +110,15 @@ class TrainConfig:
     and the cost's snapshots. On HalfCheetah with SAC at temperature 0.1, τ 0.05 stretched the
     cycle of the return from about 45k to 100k env steps and raised its peaks (0.84 at best),
     but did not stop it (benchmarks/results/quality-temperature.md)."""
-    disc_replay: bool = False
-    """SAC with K = 1: draw the cost's generated steps from the whole replay buffer, each with
-    ``log π`` under the current policy, instead of from the steps since the cost's last update.
-    The discriminator then remembers states the generator has left, so the cost cannot make them
-    attractive again (Kostrikov et al.'s DAC trains its discriminator on the replay buffer).
-    Off by default: on HalfCheetah at temperature 0.1 it evaluated at 0.02-0.03 through 100k
-    env steps, where the run without it was at 0.33 by 76k (quality-temperature.md)."""
+    disc_replay: float = 0.0
+    """SAC with K = 1: the share of the cost's generated steps drawn from the whole replay buffer
+    (each with ``log π`` under the current policy); the rest are the steps since the cost's last
+    update (0, the default: all of them; true means 1). From the replay buffer the discriminator
+    remembers states the generator has left, so the cost cannot make them attractive again
+    (Kostrikov et al.'s DAC trains its discriminator on the replay buffer). On HalfCheetah at
+    temperature 0.1 without it, the cost of each peak rated a standing cheetah above the demos
+    (benchmarks/results/quality-temperature.md); with a share of 1 the run evaluated at
+    0.02-0.03 through 100k env steps, where the run without it was at 0.33 by 76k."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     cost_history_every: int = 0
@@ -169,9 +171,10 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos", "disc_replay")
+_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 _FRACTION = ("reward_tau",)
+_SHARE = ("disc_replay",)
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -187,6 +190,8 @@ def _check_setting(key: str, value) -> None:
         ok, want = number(value) and value >= 0, "a non-negative number"
     elif key in _FRACTION:
         ok, want = number(value) and 0 < value <= 1, "a number in (0, 1]"
+    elif key in _SHARE:
+        ok, want = isinstance(value, bool) or (number(value) and 0 <= value <= 1), "a number in [0, 1] (or true, meaning 1)"
     elif key == "grad_clip":
         ok, want = value is None or (number(value) and value > 0), "a positive number or null"
     elif key in _BOOLEAN:
@@ -269,6 +274,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
+    if "disc_replay" in merged:
+        merged["disc_replay"] = float(merged["disc_replay"])
     if "cost_hidden" in merged:
         merged["cost_hidden"] = tuple(merged["cost_hidden"])
     return TrainConfig(**merged)
@@ -343,27 +350,31 @@ class Trainer:
 
     # ------------------------------------------------------------------ one round
 
-    def _replayed_steps(self) -> dict | None:
-        """``disc_replay``: steps drawn uniformly from SAC's replay buffer, as the recorder's
+    def _replayed_steps(self, n: int) -> dict | None:
+        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer, as the recorder's
         arrays (raw observations, unscaled actions, terminations that are not time limits)."""
         buf = self.model.replay_buffer
         size = buf.buffer_size if buf.full else buf.pos
-        if size == 0:
+        if size == 0 or n == 0:
             return None
-        n = self.config.disc_batch * self.config.disc_updates
         obs, scaled_acts, next_obs, terminated = _stored_steps(buf, self.rng.integers(0, size, n), self.rng.integers(0, buf.n_envs, n))
         return {"obs": obs, "acts": self.model.policy.unscale_action(scaled_acts), "next_obs": next_obs, "terminated": terminated.astype(bool)}
 
     def _gen_segments(self) -> Segments | None:
         if self.k == 1:
-            if self.config.disc_replay:
-                flat = self._replayed_steps()
+            share = self.config.disc_replay
+            if share == 1:
+                flat = self._replayed_steps(self.config.disc_batch * self.config.disc_updates)
                 if flat is None:
                     return None
             else:
                 r = self.recorder.rollout_arrays()
                 n = r["obs"].shape[0] * r["obs"].shape[1]
                 flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
+                # Sampled uniformly below: as many replayed steps beside the n recent ones as makes their share.
+                old = self._replayed_steps(int(round(n * share / (1 - share)))) if share > 0 else None
+                if old is not None:
+                    flat = {k: np.concatenate([flat[k], old[k]]) for k in old}
             seg = transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
             m = int(flat["terminated"].sum())
             if m:

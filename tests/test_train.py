@@ -260,6 +260,29 @@ def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffe
     assert seg.acts.abs().max() > 1.0
 
 
+def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_buffer(tmp_path, setup):
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": 0.75,
+                                             "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer.model.learn(400)
+    trainer.recorder.start_rollout()
+    trainer.model.learn(100, reset_num_timesteps=False)
+    recent = trainer.recorder.rollout_arrays()["obs"][:, 0]
+    seg = trainer._gen_segments()
+    drawn = seg.obs[:, 0, :-1].numpy()
+    assert len(seg) == 400  # the 100 recent steps and 300 replayed: a share of 3/4
+    np.testing.assert_allclose(drawn[:100], recent, rtol=1e-6)
+    buf = trainer.model.replay_buffer
+    rows = [np.flatnonzero(np.abs(buf.observations[: buf.pos, 0] - o).sum(-1) < 1e-5)[0] for o in drawn[100:]]
+    assert sum(r < 400 for r in rows) > 200  # mostly from before the recent steps (4/5 of the buffer)
+
+
 @pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
 def test_disc_replay_needs_sac_transitions(layer):
     from irl_gan.errors import UserError
