@@ -110,3 +110,37 @@ def test_eval_reward_out_must_be_a_directory(tiny_run, tmp_path, cli):
     (tmp_path / "file").write_text("x")
     code, _, err = cli("eval-reward", run, "--out", tmp_path / "file", "--no-progress")
     assert code == 2 and "is a file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cost_ranking_rates_each_behaviour_against_the_demos_learned_from(tmp_path, cli, capsys, monkeypatch):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from helpers import record_pendulum
+
+    from irl_gan.data import load_demos
+    from irl_gan.reward import LearnedReward
+
+    root = Path(__file__).resolve().parent.parent
+    spec_ = importlib.util.spec_from_file_location("cost_ranking", root / "benchmarks" / "cost_ranking.py")
+    ranking = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(ranking)
+    demos = record_pendulum(tmp_path / "demos.h5", episodes=3)
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "cost_history_every": 128}))
+    run = tmp_path / "run"
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 256, "--out", run, "--config", config, "--no-progress")
+    assert code == 0, err
+    monkeypatch.setattr(sys, "argv", ["cost_ranking.py", str(run), "--every", "128", "--episodes", "1"])
+    ranking.main()
+    table = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in table[0].strip("|").split("|")]
+    assert header[:3] == ["cost at env step", "training return", "held-out demos (1)"] and header[-1] == "random"
+    rows = {r.split("|")[1].strip(): [c.strip() for c in r.strip("|").split("|")] for r in table[1:]}
+    assert list(rows) == ["128", "256", "cost.pt (the last checkpoint's)"]
+    # the held-out column is the third demo's learned reward per step minus the first two's
+    episodes = load_demos(demos, load_spec("pendulum")).episodes
+    reward = LearnedReward.load(run / "cost_history" / "cost-000000256.pt")
+    expected = ranking.per_step(reward, episodes[2:]) - ranking.per_step(reward, episodes[:2])
+    assert float(rows["256"][2]) == pytest.approx(expected, abs=0.006)
