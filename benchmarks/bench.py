@@ -214,6 +214,12 @@ def final_score(curve: list[dict]) -> float:
     return float(np.mean([float(r["eval_normalised"]) if r["eval_normalised"] != "" else np.nan for r in curve[-LAST:]]))
 
 
+def grid_size(suite: str) -> int | None:
+    """Cells in a named suite's whole grid (None for a custom grid)."""
+    spec = SUITES.get(suite)
+    return len(spec["tasks"]) * len(spec.get("methods", METHODS)) * len(spec["seeds"]) if spec else None
+
+
 def summarise(suite: str, rows: list[dict]) -> str:
     by_cell: dict[tuple, list[dict]] = {}
     for r in rows:
@@ -230,6 +236,10 @@ def summarise(suite: str, rows: list[dict]) -> str:
              "bc takes no env steps; its wall-clock is its gradient steps and evaluations."]
     loads = {(r["task"], r["method"], r["seed"]): float(r["load"]) for r in rows if r.get("load") not in (None, "")}
     n_cells = len({(r["task"], r["method"], r["seed"]) for r in rows})
+    total = grid_size(suite)
+    if total and n_cells < total:
+        lines.append(f"**Unfinished: {n_cells} of the suite's {total} cells have run**; the tables show those alone, "
+                     "and a task's means cover only its finished seeds. Running the command again goes on with the rest.")
     if loads:
         lines.append(f"Load average (1 min) when cells finished: {min(loads.values()):.1f} to {max(loads.values()):.1f} on {os.cpu_count()} cores "
                      f"(recorded for {len(loads)} of {n_cells} cells); wall-clock and steps/s compare only cells that ran under similar load.")

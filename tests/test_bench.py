@@ -125,3 +125,10 @@ def test_a_stopped_peer_cell_resumes_from_its_checkpoint(tmp_path):
     assert [int(r.split(",")[0]) for r in rows] == [2048, 4096]
     assert float(rows[1].split(",")[1]) > float(rows[0].split(",")[1])  # wall-clock goes on from the first session's
     assert (out / "checkpoint" / "ppo.zip").read_bytes() != first
+
+
+def test_a_summary_of_an_unfinished_suite_says_how_much_has_run():
+    rows = [{"suite": "quick", "task": "reacher", "method": "rl", "seed": 0, "budget": 100, "env_steps": 100, "wall_s": 1.0,
+             "eval_return": 0.0, "eval_normalised": 0.5}]
+    assert "Unfinished: 1 of the suite's 16 cells have run" in bench.summarise("quick", rows)
+    assert "Unfinished" not in bench.summarise("custom-grid", [{**rows[0], "suite": "custom-grid"}])
