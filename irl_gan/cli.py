@@ -299,9 +299,8 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     --config, flags), then train into OUT; returns the config and the trainer's summary."""
     import yaml
 
-    from irl_gan.trainer import Trainer, resolve_config
-
     from irl_gan.io import LOCK_NAME, hold_dir
+    from irl_gan.trainer import Trainer, resolve_config
 
     layers = []
     saved = out / "config.yaml"

@@ -116,9 +116,10 @@ class TrainConfig:
     update (0, the default: all of them; true means 1). From the replay buffer the discriminator
     remembers states the generator has left, so the cost cannot make them attractive again
     (Kostrikov et al.'s DAC trains its discriminator on the replay buffer). On HalfCheetah at
-    temperature 0.1 without it, the cost of each peak rated a standing cheetah above the demos
-    (benchmarks/results/quality-temperature.md); with a share of 1 the run evaluated at
-    0.02-0.03 through 100k env steps, where the run without it was at 0.33 by 76k."""
+    temperature 0.1 without it, the cost of each peak rated a standing cheetah at or above the
+    demos (benchmarks/results/cost-ranking-halfcheetah.md); with a share of 1 the run evaluated
+    at 0.02-0.03 through 100k env steps, where the run without it was at 0.33 by 76k
+    (quality-temperature.md)."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     cost_history_every: int = 0
