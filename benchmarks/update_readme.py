@@ -4,7 +4,7 @@
 
 Replaces the text between ``<!-- experts-table -->`` / ``<!-- /experts-table -->`` (from the
 agents' cards), and between ``<!-- NAME -->`` / ``<!-- /NAME -->`` for disc-step, bench-quick,
-bench-quality and known-reward (from the files of the same names in benchmarks/results/).
+bench-full, bench-quality and known-reward (from the files of the same names in benchmarks/results/).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def main() -> None:
         experts_table.main()
     text = fill(text, "experts-table", buf.getvalue())
     results = ROOT / "benchmarks" / "results"
-    for marker, name in (("disc-step", "disc_step.md"), ("bench-quick", "bench-quick.md"), ("bench-quality", "bench-quality.md"),
+    for marker, name in (("disc-step", "disc_step.md"), ("bench-quick", "bench-quick.md"), ("bench-full", "bench-full.md"),
+                         ("bench-quality", "bench-quality.md"),
                          ("known-reward", "known_reward.md")):
         if (results / name).exists():
             # The file's own title is dropped; the README's section heading stands in for it.
