@@ -113,3 +113,21 @@ def test_a_terminated_expert_training_saves_where_it_is_and_resumes_from_there(t
     assert code == 143 and "terminated (SIGTERM)" in err and "continue with --resume" in err, err
     assert json.loads((latest_dir(out / experts.CHECKPOINT_DIR) / "state.json").read_text())["timesteps"] >= 300
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handler is gone again
+
+
+def test_an_expert_directory_in_use_by_another_process_is_refused(tmp_path, tiny_task, cli):
+    import subprocess
+    import sys
+
+    out = tmp_path / "agent"
+    holder = subprocess.Popen([sys.executable, "-c", f"from irl_gan.io import hold_dir; import sys, time; hold_dir({str(out)!r}); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, _, err = cli("expert", "train", "tiny", "--eval-episodes", 1, "--out", out, "--no-progress", "--timesteps", 300, "--resume")
+        assert code == 2 and f"is in use by another irl-gan process (pid {holder.pid})" in err, err
+        assert not (out / "model.zip").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert cli("expert", "train", "tiny", "--eval-episodes", 1, "--out", out, "--no-progress", "--timesteps", 300, "--resume")[0] == 0
