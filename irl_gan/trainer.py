@@ -73,6 +73,8 @@ class TrainConfig:
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
     them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
     cost_hidden: tuple = (64, 64)
+    """Hidden layer widths of the cost network; [] makes the cost linear in the normalised
+    observation (and action): Ziebart et al.'s MaxEnt IRL, whose cost is linear in features."""
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
     cost_lr: float = 3e-4
@@ -200,8 +202,8 @@ def _check_setting(key: str, value) -> None:
     elif key in ("ppo", "sac", "policy_kwargs"):
         ok, want = isinstance(value, dict), "a mapping"
     elif key == "cost_hidden":
-        ok = isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
-        want = "a list of positive layer widths"
+        ok = isinstance(value, (list, tuple)) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
+        want = "a list of positive layer widths ([] for a linear cost)"
     elif key in ("task", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):

@@ -175,3 +175,18 @@ def test_averaged_reward_is_the_mean_of_its_snapshots_rewards(state_only, shaped
     expected = np.mean([r(obs, acts, nxt, term) for r in rewards], axis=0)
     assert averaged(obs, acts, nxt, term).shape == (3, 7)
     assert np.allclose(averaged(obs, acts, nxt, term), expected, atol=1e-5)
+
+
+def test_cost_hidden_empty_gives_a_cost_linear_in_the_normalised_inputs(tmp_path):
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    config = resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "cost_hidden": [], "state_only": True})])
+    assert config.cost_hidden == ()
+    cost = CostNet(CostConfig(4, 1, state_only=True, hidden=config.cost_hidden))
+    cost.update_normalisation(torch.randn(100, 4) * 3 + 1, torch.randn(100, 1))
+    x1, x2, a = torch.randn(5, 4), torch.randn(5, 4), torch.zeros(5, 1)
+    # affine: the cost of a mixture is the mixture of the costs
+    torch.testing.assert_close(cost.base_cost(0.3 * x1 + 0.7 * x2, a), 0.3 * cost.base_cost(x1, a) + 0.7 * cost.base_cost(x2, a))
+    cost.save(tmp_path / "cost.pt")
+    torch.testing.assert_close(CostNet.load(tmp_path / "cost.pt").base_cost(x1, a), cost.base_cost(x1, a))
