@@ -132,3 +132,13 @@ def test_a_summary_of_an_unfinished_suite_says_how_much_has_run():
              "eval_return": 0.0, "eval_normalised": 0.5}]
     assert "Unfinished: 1 of the suite's 16 cells have run" in bench.summarise("quick", rows)
     assert "Unfinished" not in bench.summarise("custom-grid", [{**rows[0], "suite": "custom-grid"}])
+
+
+def test_a_difference_the_tables_cannot_show_is_not_called_behind():
+    def cell(method, value):
+        return {"suite": "t", "task": "idp", "method": method, "seed": 0, "budget": 100, "env_steps": 100, "wall_s": 1.0,
+                "eval_return": 0.0, "eval_normalised": value}
+
+    text = bench.summarise("t", [cell("gcl", 1.0000), cell("gail", 0.9990), cell("imitation-gail", 1.0002)])
+    assert "`gcl`" not in text.split("Where we are behind")[1]
+    assert "ours `gail` 0.999 is behind `imitation-gail` 1.000" in text
