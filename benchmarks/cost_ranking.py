@@ -32,7 +32,7 @@ def references(spec, config: dict, policies: list[tuple[str, str]], episodes: in
     """Labelled episode lists: the run's demos first (the zero of the table), then the others."""
     from irl_gan.agents import load_policy
     from irl_gan.data import load_demos
-    from irl_gan.rollout import random_policy, rollout
+    from irl_gan.rollout import noisy_policy, random_policy, rollout
     from irl_gan.tasks import agents_dir
 
     demos = load_demos(config["demos"], spec)
@@ -43,13 +43,11 @@ def references(spec, config: dict, policies: list[tuple[str, str]], episodes: in
     if held_out:
         sets[f"held-out demos ({len(held_out)})"] = held_out
     expert_dir = agents_dir() / spec.task
-    if expert_dir.is_dir():
+    if (expert_dir / "model.zip").exists():
         expert = load_policy(expert_dir)
         rng = np.random.default_rng(0)
-        low, high = env.action_space.low, env.action_space.high
-        for sigma in (0.3, 0.8):
-            noisy = lambda o, s=sigma: np.clip(expert(o) + rng.normal(0, s, low.shape) * (high - low) / 2, low, high)  # noqa: E731
-            sets[f"expert + noise {sigma}"] = rollout(env, noisy, episodes, seed=10, progress=False)
+        for share in (0.3, 0.8):
+            sets[f"expert + noise {share}"] = rollout(env, noisy_policy(expert, env.action_space, share, rng), episodes, seed=10, progress=False)
     for label, agent in policies:
         sets[label] = rollout(env, load_policy(agent), episodes, seed=10, progress=False)
     sets["random"] = rollout(env, random_policy(env), episodes, seed=10, progress=False)

@@ -156,7 +156,7 @@ def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, pr
     """Transitions from the expert (if one ships), the expert with action noise, the run's own
     policy (sampling) and a random policy: ``episodes`` episodes each, seeds from ``seed``."""
     from irl_gan.agents import check_policy_space, load_policy
-    from irl_gan.rollout import random_policy, rollout
+    from irl_gan.rollout import noisy_policy, random_policy, rollout
     from irl_gan.tasks import agents_dir
 
     env = spec.make_env()
@@ -166,9 +166,7 @@ def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, pr
     if (expert_dir / "model.zip").exists():
         expert = load_policy(expert_dir)
         check_policy_space(expert, env, str(expert_dir))
-        low, high = env.action_space.low, env.action_space.high
-        scale = 0.3 * (high - low) / 2
-        policies += [("expert", expert), ("expert + noise", lambda o: np.clip(expert(o) + rng.normal(size=low.shape) * scale, low, high))]
+        policies += [("expert", expert), ("expert + noise", noisy_policy(expert, env.action_space, 0.3, rng))]
     learned = load_policy(run, deterministic=False)
     check_policy_space(learned, env, str(run))
     policies += [("learned policy", learned), ("random", random_policy(env))]

@@ -84,3 +84,11 @@ def _checked_action(raw, space, episode: int, step: int) -> np.ndarray:
 def random_policy(env) -> Callable[[np.ndarray], np.ndarray]:
     """Uniform random actions (the action space is seeded per episode by ``rollout``)."""
     return lambda obs: env.action_space.sample()
+
+
+def noisy_policy(policy: Callable[[np.ndarray], np.ndarray], space, share: float, rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+    """``policy`` with Gaussian action noise of ``share`` of each action's half-range, clipped to
+    the space: a worse expert, for rewards judged on more than the expert's own states."""
+    low, high = space.low, space.high
+    scale = share * (high - low) / 2
+    return lambda obs: np.clip(policy(obs) + rng.normal(size=low.shape) * scale, low, high)
