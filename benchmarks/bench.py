@@ -25,6 +25,10 @@ repository and its .venv (and .peer for the peers) at the same path.
     .venv/bin/python benchmarks/bench.py --suite full --ray auto       # on a Ray cluster
     .venv/bin/python benchmarks/bench.py --suite quality               # issue 4: gan-gcl vs the oracle
     .venv/bin/python benchmarks/bench.py --summarise-only --suite full # tables and plots from the CSV
+
+A suite spread over several machines or fresh clones goes on from the committed results with
+``--adopt-committed`` (their cells count as finished), and ``--no-new-after MINUTES`` starts no
+cell after that many minutes, so that a session ends between cells rather than in one.
 """
 
 from __future__ import annotations
@@ -137,8 +141,39 @@ def finished(suite: str) -> dict[str, list[dict]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted(d.glob("*.json"))} if d.is_dir() else {}
 
 
+def adopt_committed(suite: str) -> int:
+    """Take the cells of the committed benchmarks/results/bench-SUITE.csv as finished here, so that a
+    suite spread over several machines (or fresh clones) goes on where the committed results end
+    instead of measuring those cells again. Cells already finished here are kept as they are.
+    Returns how many cells were adopted."""
+    from irl_gan.io import atomic_write_text
+
+    path = RESULTS / f"bench-{suite}.csv"
+    if not path.exists():
+        return 0
+    cells: dict[str, list[dict]] = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            row = {"suite": r["suite"], "task": r["task"], "method": r["method"], "seed": int(r["seed"]), "budget": int(r["budget"]),
+                   "env_steps": int(r["env_steps"]), "wall_s": float(r["wall_s"]), "eval_return": float(r["eval_return"]),
+                   "eval_normalised": float(r["eval_normalised"]) if r["eval_normalised"] != "" else "",
+                   "load": float(r["load"]) if r.get("load") else ""}
+            cells.setdefault(cell_name(row["task"], row["method"], row["seed"]), []).append(row)
+    have = finished(suite)
+    new = {name: rows for name, rows in cells.items() if name not in have}
+    if new:
+        cells_dir(suite).mkdir(parents=True, exist_ok=True)
+    for name, rows in new.items():
+        atomic_write_text(cells_dir(suite) / f"{name}.json", json.dumps(rows))
+    return len(new)
+
+
+class NotStarted(Exception):
+    """A cell left for the next run: --no-new-after had passed when its turn came."""
+
+
 def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[int], jobs: int, ray_address: str | None,
-             every: int | None = None) -> None:
+             every: int | None = None, no_new_after: float | None = None) -> None:
     from irl_gan.io import atomic_write_text
 
     done = finished(suite)
@@ -153,7 +188,13 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
         return
     cells_dir(suite).mkdir(parents=True, exist_ok=True)
     start = time.time()
-    failures = []
+    failures, left = [], []
+    deadline = start + 60 * no_new_after if no_new_after is not None else None
+
+    def run_local(suite, t, m, s, b, root, every):
+        if deadline is not None and time.time() > deadline:
+            raise NotStarted
+        return run_cell(suite, t, m, s, b, root, every)
 
     def store(cell, rows):
         t, m, s, _ = cell
@@ -181,12 +222,16 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
                 failures.append(f"{cell_name(*cell[:3])}: {exc}")
     else:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_cell, suite, t, m, s, b, str(ROOT), every): (t, m, s, b) for t, m, s, b in todo}
+            futures = {pool.submit(run_local, suite, t, m, s, b, str(ROOT), every): (t, m, s, b) for t, m, s, b in todo}
             for fut in as_completed(futures):
                 try:
                     store(futures[fut], fut.result())
+                except NotStarted:
+                    left.append(cell_name(*futures[fut][:3]))
                 except Exception as exc:  # noqa: BLE001
                     failures.append(f"{cell_name(*futures[fut][:3])}: {exc}")
+    if left:
+        print(f"{len(left)} cells not started (--no-new-after {no_new_after:g} min had passed); run again to go on", flush=True)
     if failures:
         print("failed cells (run again to retry):\n  " + "\n  ".join(failures), file=sys.stderr)
 
@@ -346,7 +391,14 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)), help="local cells at once (one core each)")
     p.add_argument("--ray", default=None, metavar="auto|ADDRESS", help="dispatch cells to a Ray cluster")
     p.add_argument("--summarise-only", action="store_true")
+    p.add_argument("--adopt-committed", action="store_true",
+                   help="count the cells in the committed benchmarks/results/bench-SUITE.csv as finished (to go on "
+                        "with a suite begun on another machine or clone) instead of measuring them again")
+    p.add_argument("--no-new-after", type=float, default=None, metavar="MINUTES",
+                   help="local cells: start none after this many minutes (running cells finish); run again later to go on")
     a = p.parse_args()
+    if a.no_new_after is not None and a.no_new_after < 0:
+        sys.exit("bench.py: --no-new-after takes minutes >= 0")
     suite = a.name or a.suite
     spec = SUITES[a.suite]
     tasks = dict(spec["tasks"])
@@ -364,8 +416,10 @@ def main() -> None:
     if unknown:
         sys.exit(f"bench.py: unknown methods {unknown}; choose from {', '.join(METHODS)}")
     seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else spec["seeds"]
+    if a.adopt_committed:
+        print(f"{suite}: adopted {adopt_committed(suite)} cells from benchmarks/results/bench-{suite}.csv", flush=True)
     if not a.summarise_only:
-        run_grid(suite, tasks, methods, seeds, a.jobs, a.ray, spec.get("eval_every"))
+        run_grid(suite, tasks, methods, seeds, a.jobs, a.ray, spec.get("eval_every"), a.no_new_after)
     write_results(suite)
 
 

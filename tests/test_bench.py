@@ -54,6 +54,31 @@ def test_runner_runs_a_cell_once_and_resumes_the_grid(tmp_path, monkeypatch):
     assert (tmp_path / "results" / "bench-t-pendulum.png").exists()
 
 
+def test_a_fresh_clone_goes_on_from_the_committed_cells_and_stops_starting_cells_at_a_deadline(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run_cell(suite, task, method, seed, budget, root, every=None):
+        calls.append((task, method, seed))
+        return [{"suite": suite, "task": task, "method": method, "seed": seed, "budget": budget, "env_steps": budget, "wall_s": 1.5,
+                 "eval_return": 2.0, "eval_normalised": 0.25 if method == "rl" else ""}]
+
+    monkeypatch.setattr(bench, "ROOT", tmp_path / "a")
+    monkeypatch.setattr(bench, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(bench, "run_cell", fake_run_cell)
+    bench.run_grid("t", {"pendulum": 64}, ["rl", "bc"], [0], jobs=1, ray_address=None)
+    bench.write_results("t")
+    committed = (tmp_path / "results" / "bench-t.csv").read_text()
+    # another clone: no runs/ of its own, the same committed results
+    monkeypatch.setattr(bench, "ROOT", tmp_path / "b")
+    assert bench.adopt_committed("t") == 2 and bench.adopt_committed("t") == 0
+    bench.run_grid("t", {"pendulum": 64}, ["rl", "bc", "gail"], [0], jobs=1, ray_address=None, no_new_after=0)
+    assert len(calls) == 2  # the adopted cells are not run again, and gail was not started after the deadline
+    bench.write_results("t")
+    assert (tmp_path / "results" / "bench-t.csv").read_text() == committed  # the round trip loses nothing
+    bench.run_grid("t", {"pendulum": 64}, ["rl", "bc", "gail"], [0], jobs=1, ray_address=None)
+    assert calls[2:] == [("pendulum", "gail", 0)]
+
+
 def test_a_real_cell_returns_its_evaluation_curve(tmp_path):
     """One oracle cell through irl-gan train: an evaluation every budget/10 steps."""
     (tmp_path / "demos").mkdir()
