@@ -65,7 +65,7 @@ SUITES = {
     "quality": {"tasks": {"hopper": 1_000_000, "halfcheetah": 1_000_000}, "seeds": [0], "methods": ["gan-gcl", "rl"], "eval_every": 50_000},
 }
 MAKE_TARGETS = {"quick": "; `make bench-quick`", "full": "; `make bench`"}
-FIELDS = ["suite", "task", "method", "seed", "budget", "env_steps", "wall_s", "eval_return", "eval_normalised", "load"]
+FIELDS = ["suite", "task", "method", "seed", "budget", "env_steps", "wall_s", "eval_return", "eval_normalised", "load", "machine"]
 TARGET = 0.9
 LAST = 3  # evaluations averaged into a run's final score
 PRECISION = 0.0005  # differences of final scores below this do not show in the tables
@@ -132,6 +132,17 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
 # ---------------------------------------------------------------------------- the grid
 
 
+def machine_id() -> str:
+    """Which machine (and boot of it) a cell ran on: wall-clock compares only cells of one machine.
+    The same hardware type ran 3-9x faster on one day than another, loads alike."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        import platform
+
+        return platform.node()[:16]
+
+
 def cells_dir(suite: str) -> Path:
     return ROOT / "runs" / "bench" / suite / "cells"
 
@@ -157,7 +168,7 @@ def adopt_committed(suite: str) -> int:
             row = {"suite": r["suite"], "task": r["task"], "method": r["method"], "seed": int(r["seed"]), "budget": int(r["budget"]),
                    "env_steps": int(r["env_steps"]), "wall_s": float(r["wall_s"]), "eval_return": float(r["eval_return"]),
                    "eval_normalised": float(r["eval_normalised"]) if r["eval_normalised"] != "" else "",
-                   "load": float(r["load"]) if r.get("load") else ""}
+                   "load": float(r["load"]) if r.get("load") else "", "machine": r.get("machine") or ""}
             cells.setdefault(cell_name(row["task"], row["method"], row["seed"]), []).append(row)
     have = finished(suite)
     new = {name: rows for name, rows in cells.items() if name not in have}
@@ -190,6 +201,7 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
     start = time.time()
     failures, left = [], []
     deadline = start + 60 * no_new_after if no_new_after is not None else None
+    machine = machine_id()
 
     def run_local(suite, t, m, s, b, root, every):
         if deadline is not None and time.time() > deadline:
@@ -199,7 +211,7 @@ def run_grid(suite: str, tasks: dict[str, int], methods: list[str], seeds: list[
     def store(cell, rows):
         t, m, s, _ = cell
         load = os.getloadavg()[0]  # how busy the machine was: wall-clock figures depend on it
-        rows = [{**r, "load": round(load, 2)} for r in rows]
+        rows = [{**r, "load": round(load, 2), "machine": machine} for r in rows]
         atomic_write_text(cells_dir(suite) / f"{cell_name(t, m, s)}.json", json.dumps(rows))
         last = rows[-1] if rows else {}
         print(f"  {cell_name(t, m, s)}: {last.get('env_steps')} env steps, normalised {last.get('eval_normalised')}  "
@@ -278,23 +290,27 @@ def summarise(suite: str, rows: list[dict]) -> str:
              f"Final: the mean of a run's last {LAST} deterministic evaluations (5 episodes each), then the mean over seeds",
              "[bootstrap 95% interval]; single evaluations of one policy swing widely on tasks that can fall (Hopper).",
              "To 0.9: env steps and wall-clock of the first evaluation at or above 0.9 (mean over the seeds that reach it).",
-             "Steps/s: env steps per second of the whole run, evaluations included, as a ratio to the oracle on the same task and seed.",
+             "Steps/s: env steps per second of the whole run, evaluations included, as a ratio to the oracle on the same task and seed",
+             "where the two ran on the same machine (column `machine` of the CSV; cells without one count as one machine).",
              "bc takes no env steps; its wall-clock is its gradient steps and evaluations."]
     loads = {(r["task"], r["method"], r["seed"]): float(r["load"]) for r in rows if r.get("load") not in (None, "")}
     n_cells = len({(r["task"], r["method"], r["seed"]) for r in rows})
+    machines = {r.get("machine", "") for r in rows}
     total = grid_size(suite)
     if total and n_cells < total:
         lines.append(f"**Unfinished: {n_cells} of the suite's {total} cells have run**; the tables show those alone, "
                      "and a task's means cover only its finished seeds. Running the command again goes on with the rest.")
     if loads:
         lines.append(f"Load average (1 min) when cells finished: {min(loads.values()):.1f} to {max(loads.values()):.1f} on {os.cpu_count()} cores "
-                     f"(recorded for {len(loads)} of {n_cells} cells); wall-clock and steps/s compare only cells that ran under similar load.")
+                     f"(recorded for {len(loads)} of {n_cells} cells); wall-clock and steps/s compare only cells that ran under similar load "
+                     f"on one machine ({len(machines)} machine(s) here: one machine ran the same cells several times faster than another).")
     lines.append("")
     lines += ["| task | budget | method | seeds | final normalised | to 0.9: env steps | to 0.9: wall-clock | steps/s vs oracle |",
               "|---|---|---|---|---|---|---|---|"]
     finals: dict[str, list[float]] = {m: [] for m in methods}
     for t in tasks:
-        oracle_rate = {s: c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9) for (tt, m, s), c in by_cell.items() if tt == t and m == ORACLE}
+        oracle_rate = {(s, c[-1].get("machine", "")): c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)
+                       for (tt, m, s), c in by_cell.items() if tt == t and m == ORACLE}
         for m in methods:
             cells = {s: c for (tt, mm, s), c in sorted(by_cell.items()) if tt == t and mm == m}
             if not cells:
@@ -306,7 +322,8 @@ def summarise(suite: str, rows: list[dict]) -> str:
             hit = [r for r in reach if r is not None]
             steps = f"{np.mean([r['env_steps'] for r in hit]):,.0f} ({len(hit)}/{len(cells)})" if hit else f"not reached (0/{len(cells)})"
             wall = f"{np.mean([r['wall_s'] for r in hit]) / 60:.1f} min" if hit else "–"
-            ratios = [(c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)) / oracle_rate[s] for s, c in cells.items() if s in oracle_rate and c[-1]["env_steps"]]
+            ratios = [(c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)) / oracle_rate[s, c[-1].get("machine", "")]
+                      for s, c in cells.items() if (s, c[-1].get("machine", "")) in oracle_rate and c[-1]["env_steps"]]
             rate = f"{np.mean(ratios):.2f}×" if ratios and m != ORACLE else ("1" if m == ORACLE else "–")
             budget = int(next(iter(cells.values()))[-1]["budget"])
             lines.append(f"| {t} | {budget:,} | {m} | {len(cells)} | {np.mean(final):.3f} [{lo:.3f}, {hi:.3f}] | {steps} | {wall} | {rate} |")

@@ -167,3 +167,14 @@ def test_a_difference_the_tables_cannot_show_is_not_called_behind():
     text = bench.summarise("t", [cell("gcl", 1.0000), cell("gail", 0.9990), cell("imitation-gail", 1.0002)])
     assert "`gcl`" not in text.split("Where we are behind")[1]
     assert "ours `gail` 0.999 is behind `imitation-gail` 1.000" in text
+
+
+def test_speed_is_compared_with_the_oracle_only_on_the_same_machine():
+    def cell(method, machine, wall):
+        return [{"suite": "t", "task": "hopper", "method": method, "seed": 0, "budget": 100, "env_steps": 100, "wall_s": wall,
+                 "eval_return": 0.0, "eval_normalised": 1.0, "load": 2.0, "machine": machine}]
+
+    same = bench.summarise("t", cell("gail", "m1", 20) + cell("rl", "m1", 10))
+    assert "| hopper | 100 | gail | 1 | 1.000 [1.000, 1.000] | 100 (1/1) | 0.3 min | 0.50× |" in same
+    apart = bench.summarise("t", cell("gail", "m1", 20) + cell("rl", "m2", 10))
+    assert "| hopper | 100 | gail | 1 | 1.000 [1.000, 1.000] | 100 (1/1) | 0.3 min | – |" in apart and "2 machine(s)" in apart
