@@ -438,9 +438,10 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average for --cost average].")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
+@click.option("--shaped", is_flag=True, help="An airl run: train on its whole reward g(s) + γh(s') - h(s), not g alone (on the run's own task only).")
 @click.option("--resume", is_flag=True, help="Continue the retraining in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def retrain(run, task, generator, steps, seed, which, out, config_file, episodes, resume, no_progress) -> None:
+def retrain(run, task, generator, steps, seed, which, out, config_file, episodes, shaped, resume, no_progress) -> None:
     """Train a fresh agent on RUN's learned reward alone, frozen, and report its true return.
 
     The agent never sees the env's reward: it is the test of whether the cost explains the
@@ -462,7 +463,9 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
     cost = run_cost(run, which)
     source = yaml.safe_load(saved.read_text()) or {}
     spec = load_spec(task or source.get("task", ""))
-    flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed}
+    if shaped and spec.task != source.get("task"):
+        raise UserError(f"--shaped keeps the shaping term h, learned under {source.get('task')}'s dynamics; retrain on {spec.task} without it (g alone transfers)")
+    flags = {"algo": "rl", "reward": str(cost.resolve()), "generator": generator, "steps": steps, "seed": seed, "reward_shaped": shaped or None}
     # The cost is in the units of the temperature it was learned at, which SAC's entropy weight keeps;
     # a --config may still set another.
     base = [(f"{saved} (its temperature)", {"temperature": source["temperature"]})] if "temperature" in source else []
@@ -471,12 +474,12 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
         from irl_gan.trainer import resolve_config
 
         planned = resolve_config(spec, base + _given_layers(config_file, flags))
-        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{'-average' if which == 'average' else ''}"
+        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{'-average' if which == 'average' else ''}{'-shaped' if shaped else ''}"
     config, _ = _run_training(spec, out, config_file, flags, resume, no_progress, base)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
-    summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "task": spec.task, "generator": config.generator,
+    summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "shaped": bool(shaped), "task": spec.task, "generator": config.generator,
                "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
-    line = f"retrained on {run}'s {'averaged ' if which == 'average' else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
+    line = f"retrained on {run}'s {'averaged ' if which == 'average' else ''}{'shaped ' if shaped else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
     if "normalised_mean" in result:
         summary["normalised_mean"] = result["normalised_mean"]
         line += f", normalised {result['normalised_mean']:.3f}"

@@ -49,10 +49,11 @@ class LearnedReward:
         return cls(CostNet.load(path), transfer)
 
     @classmethod
-    def for_task(cls, path: str | Path, spec) -> "LearnedReward | AveragedReward":
+    def for_task(cls, path: str | Path, spec, transfer: bool = True) -> "LearnedReward | AveragedReward":
         """The cost at ``path`` as a reward on ``spec``'s task; a folder of cost snapshots (a run's
-        cost_history/) gives their mean. A missing or foreign file, or one learned on other
-        observation or action sizes, is a one-line UserError naming both."""
+        cost_history/) gives their mean. ``transfer=False`` keeps a shaped cost's shaping term.
+        A missing or foreign file, one learned on other observation or action sizes, or one
+        without a shaping term to keep, is a one-line UserError naming both."""
         from irl_gan.errors import UserError
 
         path = Path(path)
@@ -67,7 +68,7 @@ class LearnedReward:
         rewards = []
         for f in files:
             try:
-                rewards.append(cls.load(f))
+                rewards.append(cls.load(f, transfer))
             except Exception as exc:  # noqa: BLE001 - any unreadable file is the same user error
                 raise UserError(f"reward {f}: not a cost saved by irl-gan train ({type(exc).__name__})") from None
         env = spec.make_env()  # once, however many snapshots
@@ -78,6 +79,8 @@ class LearnedReward:
             if (c.obs_dim - 1, c.act_dim) != (obs_dim, act_dim):
                 raise UserError(f"reward {f}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
                                 f"{spec.env_id} has {obs_dim} and {act_dim}")
+            if not transfer and reward.cost.h is None:
+                raise UserError(f"reward {f}: this cost has no shaping term to keep (only --algo airl learns one); retrain without --shaped")
         return AveragedReward(rewards) if path.is_dir() else rewards[0]
 
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:

@@ -148,6 +148,10 @@ class TrainConfig:
     reward: str | None = None
     """With algo rl: a learned cost (a run's cost.pt), frozen, to train on instead of the true reward
     (``irl-gan retrain``)."""
+    reward_shaped: bool = False
+    """With ``reward`` from an airl run: train on AIRL's whole reward ``g(s) + γ h(s') - h(s)``, the
+    one its generator played against, instead of ``g`` alone. The shaping term changes no optimal
+    policy but may guide one to it; ``h`` was learned under the run's own dynamics, so only there."""
 
     @property
     def k(self) -> int | None:
@@ -275,6 +279,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
             raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
     if merged.get("reward") is not None and merged.get("algo") != "rl":
         raise UserError("'reward' (a frozen learned cost) trains a fresh agent: use it with --algo rl, as irl-gan retrain does")
+    if merged.get("reward_shaped") and merged.get("reward") is None:
+        raise UserError("'reward_shaped' keeps the shaping term of a frozen learned reward: set 'reward' too (irl-gan retrain --shaped does)")
     if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
@@ -307,7 +313,7 @@ class Trainer:
             self.demo_segments = make_segments(self._demo_episodes, self.k)
 
         self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
-        self.frozen = LearnedReward.for_task(config.reward, spec) if config.reward else None
+        self.frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
         gamma = (config.ppo if config.generator == "ppo" else config.sac).get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
         self.model = self._make_generator()

@@ -466,6 +466,7 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     (("eval-reward", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
     (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
     (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
+    (("retrain", "{run}", "--shaped"), "no shaping term to keep (only --algo airl learns one)"),
     (("train", "--task", "pendulum", "--algo", "gail", "--demos", "{demos}", "--config", "{reward_cfg}", "--out", "{tmp}/x"), "use it with --algo rl"),
 ])
 def test_bad_retrain_input_is_one_line(tmp_path, setup, cli, args, message):
@@ -476,6 +477,33 @@ def test_bad_retrain_input_is_one_line(tmp_path, setup, cli, args, message):
     reward_cfg.write_text(yaml.safe_dump({"reward": str(run / "cost.pt")}))
     code, _, err = cli(*[a.format(tmp=tmp_path, run=run, demos=demos, reward_cfg=reward_cfg) for a in args])
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_retrain_shaped_keeps_airls_shaping_term_on_the_runs_own_task(tmp_path, setup, cli):
+    """--shaped trains on AIRL's g(s) + γh(s') - h(s); without it, on g alone."""
+    from irl_gan.reward import LearnedReward
+    from irl_gan.tasks import load_spec
+
+    demos, config = setup
+    run = tmp_path / "airl"
+    assert cli("train", "--task", "pendulum", "--algo", "airl", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", run, "--config", config, "--no-progress")[0] == 0
+    code, stdout, err = cli("retrain", run, "--shaped", "--steps", 64, "--config", config, "--episodes", 1, "--no-progress")
+    assert code == 0, err
+    out = run / "retrain-pendulum-ppo-s0-shaped"
+    assert yaml.safe_load((out / "retrain.yaml").read_text())["shaped"] is True and "shaped reward" in stdout
+    assert yaml.safe_load((out / "config.yaml").read_text())["reward_shaped"] is True
+
+    spec = load_spec("pendulum")
+    shaped, g = LearnedReward.for_task(run / "cost.pt", spec, transfer=False), LearnedReward.for_task(run / "cost.pt", spec)
+    rng = np.random.default_rng(0)
+    obs, acts, nxt, term = rng.normal(size=(6, 3)), rng.normal(size=(6, 1)), rng.normal(size=(6, 3)), np.array([0, 0, 1, 0, 0, 0])
+    inputs = LearnedReward.inputs(obs, acts, nxt, term)
+    with torch.no_grad():
+        h, h_next = (shaped.cost.potential(x).double().numpy() for x in inputs[::2][:2])
+    assert np.allclose(shaped(obs, acts, nxt, term) - g(obs, acts, nxt, term), -(h - shaped.gamma * h_next), atol=1e-5)
+
+    code, _, err = cli("retrain", run, "--shaped", "--task", "hopper", "--no-progress")
+    assert code == 2 and "--shaped keeps the shaping term h" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_bc_clones_the_demos_and_writes_a_run_like_any_other(tmp_path, cli):
