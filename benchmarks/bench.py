@@ -134,7 +134,7 @@ def run_cell(suite: str, task: str, method: str, seed: int, budget: int, root: s
 
 def machine_id() -> str:
     """Which machine (and boot of it) a cell ran on: wall-clock compares only cells of one machine.
-    The same hardware type ran 3-9x faster on one day than another, loads alike."""
+    Two machines of the same kind ran the same cells 4-9x apart, at similar loads."""
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
     except OSError:
