@@ -278,6 +278,16 @@ def grid_size(suite: str) -> int | None:
     return len(spec["tasks"]) * len(spec.get("methods", METHODS)) * len(spec["seeds"]) if spec else None
 
 
+def speed(curve: list[dict]) -> float:
+    """Env steps per second of a whole run, evaluations included."""
+    return curve[-1]["env_steps"] / max(curve[-1]["wall_s"], 1e-9)
+
+
+def ran_as(seed: int, curve: list[dict]) -> tuple[int, str]:
+    """The seed and the machine of a run: speeds compare only between runs of one machine."""
+    return seed, curve[-1].get("machine", "")
+
+
 def summarise(suite: str, rows: list[dict]) -> str:
     by_cell: dict[tuple, list[dict]] = {}
     for r in rows:
@@ -309,8 +319,7 @@ def summarise(suite: str, rows: list[dict]) -> str:
               "|---|---|---|---|---|---|---|---|"]
     finals: dict[str, list[float]] = {m: [] for m in methods}
     for t in tasks:
-        oracle_rate = {(s, c[-1].get("machine", "")): c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)
-                       for (tt, m, s), c in by_cell.items() if tt == t and m == ORACLE}
+        oracle_rate = {ran_as(s, c): speed(c) for (tt, m, s), c in by_cell.items() if tt == t and m == ORACLE}
         for m in methods:
             cells = {s: c for (tt, mm, s), c in sorted(by_cell.items()) if tt == t and mm == m}
             if not cells:
@@ -322,8 +331,7 @@ def summarise(suite: str, rows: list[dict]) -> str:
             hit = [r for r in reach if r is not None]
             steps = f"{np.mean([r['env_steps'] for r in hit]):,.0f} ({len(hit)}/{len(cells)})" if hit else f"not reached (0/{len(cells)})"
             wall = f"{np.mean([r['wall_s'] for r in hit]) / 60:.1f} min" if hit else "–"
-            ratios = [(c[-1]["env_steps"] / max(c[-1]["wall_s"], 1e-9)) / oracle_rate[s, c[-1].get("machine", "")]
-                      for s, c in cells.items() if (s, c[-1].get("machine", "")) in oracle_rate and c[-1]["env_steps"]]
+            ratios = [speed(c) / oracle_rate[ran_as(s, c)] for s, c in cells.items() if ran_as(s, c) in oracle_rate and c[-1]["env_steps"]]
             rate = f"{np.mean(ratios):.2f}×" if ratios and m != ORACLE else ("1" if m == ORACLE else "–")
             budget = int(next(iter(cells.values()))[-1]["budget"])
             lines.append(f"| {t} | {budget:,} | {m} | {len(cells)} | {np.mean(final):.3f} [{lo:.3f}, {hi:.3f}] | {steps} | {wall} | {rate} |")
