@@ -124,6 +124,12 @@ class TrainConfig:
     demos (benchmarks/results/cost-ranking-halfcheetah.md). A share of 0.5 kept the demos on top
     and stopped the cycle, but climbed slowly (0.14 at 300k env steps); a share of 1 evaluated at
     0.02-0.03 through 100k, where the run without it was at 0.33 by 76k (quality-temperature.md)."""
+    reward_norm: bool = False
+    """SAC: divide the learned reward by its standard deviation over 4096 steps of the replay
+    buffer, measured again after each cost round (PPO always scales its rewards so). Without it
+    SAC's entropy weight is fixed in nats while the cost's range is not: on HalfCheetah with
+    ``disc_replay`` 0.5 the cost's gap between demo and generated steps grew from 0.3 to 32 nats
+    per step, and the entropy term shrank to nothing beside it."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     cost_history_every: int = 0
@@ -180,7 +186,7 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos")
+_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos", "reward_norm")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 _FRACTION = ("reward_tau",)
 _SHARE = ("disc_replay",)
@@ -283,6 +289,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'reward_shaped' keeps the shaping term of a frozen learned reward: set 'reward' too (irl-gan retrain --shaped does)")
     if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
+    if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in ("rl", "bc")):
+        raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
@@ -343,6 +351,7 @@ class Trainer:
         self.writer = None
         self.writer_purge_step: int | None = None
         self._r_abs: float | None = None
+        self._sac_scale: float | None = None
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
@@ -361,14 +370,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ one round
 
-    def _replayed_steps(self, n: int) -> dict | None:
-        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer, as the recorder's
-        arrays (raw observations, unscaled actions, terminations that are not time limits)."""
+    def _replayed_steps(self, n: int, rng: np.random.Generator | None = None) -> dict | None:
+        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer (with ``rng``,
+        default the trainer's), as the recorder's arrays (raw observations, unscaled actions,
+        terminations that are not time limits)."""
         buf = self.model.replay_buffer
         size = buf.buffer_size if buf.full else buf.pos
         if size == 0 or n == 0:
             return None
-        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, self.rng.integers(0, size, n), self.rng.integers(0, buf.n_envs, n))
+        rng = rng or self.rng
+        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, rng.integers(0, size, n), rng.integers(0, buf.n_envs, n))
         return {"obs": obs, "acts": self.model.policy.unscale_action(scaled_acts), "next_obs": next_obs, "terminated": terminated.astype(bool)}
 
     def _gen_segments(self) -> Segments | None:
@@ -442,6 +453,7 @@ class Trainer:
                 torch.nn.utils.clip_grads_with_norm_(params, self.config.grad_clip, norm)
             self.cost_opt.step()
             self._r_abs = None
+            self._sac_scale = None
             diag["cost_loss"] = float(loss.detach())
         if self.reward_estimator is not self.estimator:
             with torch.no_grad():
@@ -481,7 +493,21 @@ class Trainer:
         acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
         if self.frozen is not None:
             return self.frozen_reward(obs, acts, next_obs, terminated)
-        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False)
+        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False) / self.sac_reward_scale()
+
+    def sac_reward_scale(self) -> float:
+        """``reward_norm``: the learned reward's standard deviation over replayed steps, cached
+        until the cost next changes (1 without it)."""
+        if not self.config.reward_norm:
+            return 1.0
+        if self._sac_scale is None:
+            # Its own draw, fixed by the round: a resumed run measures the same scale.
+            steps = self._replayed_steps(4096, np.random.default_rng((self.config.seed, self.round)))
+            if steps is None:
+                return 1.0
+            reward = self.learned_reward(steps["obs"], steps["acts"], steps["next_obs"], steps["terminated"], entropy=False)
+            self._sac_scale = max(float(np.std(reward)), 1e-4)
+        return self._sac_scale
 
     @torch.no_grad()
     def relabel(self, buffer, last_values, dones) -> dict:
@@ -563,7 +589,10 @@ class Trainer:
                     # SAC: the cost learns from the steps since its last update; replayed rewards
                     # follow it at once, because the buffer relabels at sample time.
                     next_cost["at"] += trainer.config.cost_every
-                    end_round(self.num_timesteps, trainer.update_cost())
+                    diag = trainer.update_cost()
+                    if trainer.config.reward_norm and diag:
+                        diag["reward_scale"] = trainer.sac_reward_scale()
+                    end_round(self.num_timesteps, diag)
                     trainer.recorder.start_rollout()
                 return True
 

@@ -283,6 +283,48 @@ def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_bu
     assert sum(r < 400 for r in rows) > 200  # mostly from before the recent steps (4/5 of the buffer)
 
 
+def test_reward_norm_gives_sac_the_learned_reward_at_unit_scale_until_the_cost_changes(tmp_path, setup):
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    layer = {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}}
+    trainer = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", {**layer, "reward_norm": True})]), tmp_path / "run")
+    trainer.model.learn(400)
+    buf = trainer.model.replay_buffer
+    stored = (buf.observations[:400, 0], buf.actions[:400, 0], buf.next_observations[:400, 0], np.zeros(400))
+    with torch.no_grad():
+        for p in trainer.estimator.cost.parameters():
+            p.mul_(7.0)  # a cost of a wider range, as a winning discriminator grows
+    trainer._sac_scale = None  # as after a cost round
+    acts = trainer.model.policy.unscale_action(stored[1])  # stored in SB3's [-1, 1]
+    raw = trainer.learned_reward(stored[0], acts, stored[2], stored[3].astype(bool), entropy=False)
+    scaled = trainer.replay_reward(*stored)
+    assert np.std(raw) > 3.0 * np.std(scaled)
+    assert np.std(scaled) == pytest.approx(1.0, rel=0.15)  # measured on 4096 draws from the same buffer
+    np.testing.assert_allclose(scaled * trainer.sac_reward_scale(), raw, rtol=1e-5)
+    # the scale is fixed between cost rounds: a second call does not measure it again
+    assert trainer.sac_reward_scale() == trainer.sac_reward_scale()
+    # a resumed run measures the same scale: the draw is fixed by the seed and the round
+    first, trainer._sac_scale = trainer.sac_reward_scale(), None
+    assert trainer.sac_reward_scale() == first
+    # without it, SAC sees the learned reward as it is
+    plain = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", layer)]), tmp_path / "plain")
+    assert plain.sac_reward_scale() == 1.0
+
+
+@pytest.mark.parametrize("layer", [{"reward_norm": True}, {"reward_norm": True, "generator": "sac", "algo": "rl"}])
+def test_reward_norm_is_for_sac_on_a_live_learned_reward(layer):
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    with pytest.raises(UserError, match="'reward_norm' scales a live learned reward for SAC"):
+        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
+
+
 @pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
 def test_disc_replay_needs_sac_transitions(layer):
     from irl_gan.errors import UserError
