@@ -339,9 +339,9 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 @click.option("--task", default=None, help="Task to judge the reward on (a transfer task, say) [default: the run's own].")
 @click.option("--episodes", type=click.IntRange(min=1), default=4, show_default=True, help="Held-out episodes from each policy (expert, noisy expert, learned, random).")
 @click.option("--seed", type=click.IntRange(min=0), default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
-@click.option("--cost", "which", type=click.Choice(["final", "average"]), default="final", show_default=True,
-              help="The run's last cost (cost.pt), or the mean of its snapshots (cost_history/).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK, with -average for --cost average].")
+@click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
+              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/), or the snapshot taken at env step STEP.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK, with -average or -atSTEP for --cost].")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
     """How well RUN's learned reward matches the true reward, on held-out transitions.
@@ -354,6 +354,7 @@ def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
     import yaml
 
     from irl_gan.io import atomic_write_text
+    from irl_gan.reward import cost_label, run_cost
     from irl_gan.reward_eval import evaluate_reward
     from irl_gan.tasks import load_spec
 
@@ -361,7 +362,8 @@ def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
     if not saved.is_file():
         raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
     spec = load_spec(task or (yaml.safe_load(saved.read_text()) or {}).get("task", ""))
-    out = out or run / f"reward-eval-{spec.task}{'-average' if which == 'average' else ''}"
+    run_cost(run, which)  # a bad --cost fails before any rollout
+    out = out or run / f"reward-eval-{spec.task}{cost_label(which)}"
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a directory for the plots and reward_eval.yaml")
     r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress, which=which)
@@ -433,9 +435,9 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: the task's, ppo].")
 @click.option("--steps", type=int, default=None, help="Env steps [default: the task's].")
 @click.option("--seed", type=int, default=None)
-@click.option("--cost", "which", type=click.Choice(["final", "average"]), default="final", show_default=True,
-              help="The run's last cost (cost.pt), or the mean of its snapshots (cost_history/, from training with cost_history_every > 0).")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average for --cost average].")
+@click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
+              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/, from training with cost_history_every > 0), or the snapshot taken at env step STEP.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average or -atSTEP for --cost].")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
 @click.option("--shaped", is_flag=True, help="An airl run: train on its whole reward g(s) + γh(s') - h(s), not g alone (on the run's own task only).")
@@ -454,7 +456,7 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
     from irl_gan.agents import load_policy
     from irl_gan.evaluation import evaluate_policy
     from irl_gan.io import atomic_write_text
-    from irl_gan.reward import run_cost
+    from irl_gan.reward import cost_label, run_cost
     from irl_gan.tasks import load_spec
 
     saved = run / "config.yaml"
@@ -474,12 +476,13 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
         from irl_gan.trainer import resolve_config
 
         planned = resolve_config(spec, base + _given_layers(config_file, flags))
-        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{'-average' if which == 'average' else ''}{'-shaped' if shaped else ''}"
+        out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{cost_label(which)}{'-shaped' if shaped else ''}"
     config, _ = _run_training(spec, out, config_file, flags, resume, no_progress, base)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
     summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "shaped": bool(shaped), "task": spec.task, "generator": config.generator,
                "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
-    line = f"retrained on {run}'s {'averaged ' if which == 'average' else ''}{'shaped ' if shaped else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
+    kind = {"final": "", "average": "averaged "}.get(which, f"env step {which}'s ")
+    line = f"retrained on {run}'s {kind}{'shaped ' if shaped else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
     if "normalised_mean" in result:
         summary["normalised_mean"] = result["normalised_mean"]
         line += f", normalised {result['normalised_mean']:.3f}"

@@ -23,17 +23,32 @@ COST_HISTORY = "cost_history"
 
 
 def run_cost(run: Path, which: str = "final") -> Path:
-    """Where a training run keeps the cost to use as a reward: ``final``, its last (cost.pt), or
-    ``average``, the folder of its snapshots (``LearnedReward.for_task`` averages them)."""
+    """Where a training run keeps the cost to use as a reward: ``final``, its last (cost.pt);
+    ``average``, the folder of its snapshots (``LearnedReward.for_task`` averages them); or an env
+    step, the snapshot taken then (``cost_history/cost-STEP.pt``)."""
     from irl_gan.errors import UserError
 
     if which == "average":
         if not any((run / COST_HISTORY).glob("cost-*.pt")):
             raise UserError(f"{run}: no cost snapshots in {COST_HISTORY}/ to average; train with cost_history_every > 0 (in a --config file), or use --cost final")
         return run / COST_HISTORY
+    if which != "final":
+        if not which.isdigit():
+            raise UserError(f"--cost {which!r}: use final, average, or the env step of a snapshot in {COST_HISTORY}/")
+        path = run / COST_HISTORY / f"cost-{int(which):09d}.pt"
+        if not path.is_file():
+            steps = sorted(int(p.stem.split("-")[1]) for p in (run / COST_HISTORY).glob("cost-*.pt"))
+            have = f"its snapshots are at env steps {steps[0]} to {steps[-1]}, every {steps[1] - steps[0] if len(steps) > 1 else steps[0]}" if steps else "it has none (train with cost_history_every > 0)"
+            raise UserError(f"{run}: no cost snapshot at env step {int(which)} in {COST_HISTORY}/; {have}")
+        return path
     if not (run / "cost.pt").is_file():
         raise UserError(f"{run}: no cost.pt; give a directory written by irl-gan train (not --algo rl)")
     return run / "cost.pt"
+
+
+def cost_label(which: str) -> str:
+    """The suffix of an output folder for ``--cost which``: none for the final cost."""
+    return "" if which == "final" else "-average" if which == "average" else f"-at{int(which)}"
 
 
 class LearnedReward:

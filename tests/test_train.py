@@ -502,10 +502,25 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     assert code == 0, err
     assert yaml.safe_load((run / "reward-eval-pendulum-average" / "reward_eval.yaml").read_text())["cost"] == "average"
 
+    # one snapshot, named by its env step: the cost of that moment of the game
+    code, stdout, err = cli("retrain", run, "--cost", "256", "--steps", 128, "--config", config, "--episodes", 1, "--no-progress")
+    assert code == 0, err
+    out = run / "retrain-pendulum-ppo-s0-at256"
+    assert yaml.safe_load((out / "config.yaml").read_text())["reward"] == str(snapshots[1].resolve())
+    assert "env step 256's reward" in stdout
+    code, stdout, err = cli("eval-reward", run, "--cost", "256", "--episodes", 1, "--no-progress")
+    assert code == 0, err
+    assert yaml.safe_load((run / "reward-eval-pendulum-at256" / "reward_eval.yaml").read_text())["cost"] == "256"
+    code, _, err = cli("retrain", run, "--cost", "200")
+    assert code != 0 and err.strip().count("\n") == 0
+    assert "no cost snapshot at env step 200" in err and "env steps 128 to 384, every 128" in err
+
 
 @pytest.mark.parametrize("args, message", [
     (("retrain", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
     (("eval-reward", "{run}", "--cost", "average"), "no cost snapshots in cost_history/"),
+    (("retrain", "{run}", "--cost", "latest"), "--cost 'latest': use final, average, or the env step of a snapshot"),
+    (("eval-reward", "{run}", "--cost", "128"), "no cost snapshot at env step 128 in cost_history/; it has none"),
     (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
     (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
     (("retrain", "{run}", "--shaped"), "no shaping term to keep (only --algo airl learns one)"),
