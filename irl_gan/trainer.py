@@ -123,13 +123,19 @@ class TrainConfig:
     temperature 0.1 without it, the cost of each peak rated a standing cheetah at or above the
     demos (benchmarks/results/cost-ranking-halfcheetah.md). A share of 0.5 kept the demos on top
     and stopped the cycle, but climbed slowly (0.14 at 300k env steps); a share of 1 evaluated at
-    0.02-0.03 through 100k, where the run without it was at 0.33 by 76k (quality-temperature.md)."""
+    0.02-0.03 through 100k, where the run without it was at 0.33 by 76k (quality-temperature.md).
+    A share of 1 with DAC's other settings (temperature 0.01, grad_penalty 10, 10 cost updates per
+    1000 env steps) climbed to 0.33 at 225k and fell, but its cost ranked running above standing
+    above random, and a fresh agent trained on it runs (``irl-gan retrain RUN --cost STEP``)."""
     reward_norm: bool = False
     """SAC: divide the learned reward by its standard deviation over 4096 steps of the replay
     buffer, measured again after each cost round (PPO always scales its rewards so). Without it
     SAC's entropy weight is fixed in nats while the cost's range is not: on HalfCheetah with
     ``disc_replay`` 0.5 the cost's gap between demo and generated steps grew from 0.3 to 32 nats
-    per step, and the entropy term shrank to nothing beside it."""
+    per step, and the entropy term shrank to nothing beside it. With it that run did no better
+    early on (0.02 at 126k env steps, against 0.04): the reward's spread was below 1 nat per step
+    there, so the scaling strengthened the reward against the entropy weight instead
+    (benchmarks/results/quality-temperature.md)."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     cost_history_every: int = 0
