@@ -69,6 +69,13 @@ class TrainConfig:
     The oracle (algo rl on the true reward) uses SAC's automatic entropy weight unless one is set."""
     cost_every: int = 2000
     """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
+    cost_until: int = 0
+    """Env steps after which the cost stops learning (0: it learns to the end). From then on the
+    generator optimises a fixed reward, the cost as it was then, as a fresh agent does in
+    ``irl-gan retrain``; cost.pt is that cost. On HalfCheetah with SAC (``sac-dac.yaml``) the
+    cost of 240k env steps trained a fresh agent to 0.8 while the generator that played against
+    it fell, and the cost learned after the fall, from a standing generator, left a fresh agent
+    standing (benchmarks/results/quality-temperature.md)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
     them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
@@ -226,7 +233,7 @@ def _check_setting(key: str, value) -> None:
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
         ok, want = value is None or isinstance(value, str), "a path, or null"
-    elif key in ("seed", "eval_every", "bc_init", "cost_history_every"):
+    elif key in ("seed", "eval_every", "bc_init", "cost_history_every", "cost_until"):
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
     else:
         return
@@ -297,6 +304,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
     if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in ("rl", "bc")):
         raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
+    if merged.get("cost_until") and merged.get("algo") in ("rl", "bc"):
+        raise UserError(f"'cost_until' stops an imitation algo's cost learning; --algo {merged['algo']} learns none: set cost_until to 0")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
@@ -430,7 +439,7 @@ class Trainer:
         return (self.config.temperature * self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
 
     def update_cost(self) -> dict:
-        if self.estimator is None:
+        if self.estimator is None or self.cost_frozen:
             return {}
         gen = self._gen_segments()
         if gen is None:
@@ -466,6 +475,11 @@ class Trainer:
                 for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
                     target.lerp_(live, self.config.reward_tau)
         return diag
+
+    @property
+    def cost_frozen(self) -> bool:
+        """``cost_until``: past it, the cost learns no more."""
+        return 0 < self.config.cost_until < self.model.num_timesteps
 
     @torch.no_grad()
     def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool) -> np.ndarray:

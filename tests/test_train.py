@@ -468,6 +468,41 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     assert not np.allclose(expected, r["rews"])
 
 
+@pytest.mark.parametrize("generator", ["ppo", "sac"])
+def test_cost_until_stops_the_cost_learning_and_the_generator_goes_on(tmp_path, setup, cli, generator):
+    demos, config = setup
+    layer = {**yaml.safe_load(Path(config).read_text()), "cost_history_every": 128, "cost_until": 256, "eval_every": 0}
+    if generator == "sac":
+        layer.update(n_envs=1, cost_every=64, sac={"learning_starts": 64, "buffer_size": 1000})
+    frozen = tmp_path / "frozen.yaml"
+    frozen.write_text(yaml.safe_dump(layer))
+    run = tmp_path / "run"
+    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--generator", generator,
+                       "--steps", 512, "--out", run, "--config", frozen, "--no-progress")
+    assert code == 0, err
+    weights = {p.stem: torch.load(p, weights_only=False) for p in (run / "cost_history").glob("cost-*.pt")}
+    weights["final"] = torch.load(run / "cost.pt", weights_only=False)
+    first = lambda name: next(v for k, v in weights[name]["state_dict"].items() if k.endswith("weight"))  # noqa: E731
+    assert not torch.equal(first("cost-000000128"), first("cost-000000256"))  # it learned up to cost_until
+    for later in ("cost-000000384", "cost-000000512", "final"):
+        assert torch.equal(first("cost-000000256"), first(later)), later  # and not after
+    steps = [int(r["env_steps"]) for r in rows(run / "metrics.csv")]
+    assert steps[-1] == 512  # the generator went on to the end
+    assert all(r["cost_loss"] == "" for r in rows(run / "metrics.csv") if int(r["env_steps"]) > 256)
+    assert rows(run / "metrics.csv")[steps.index(256)]["cost_loss"] != ""
+
+
+def test_cost_until_is_for_an_imitation_algo():
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    with pytest.raises(UserError, match="'cost_until' stops an imitation algo's cost learning; --algo rl learns none"):
+        resolve_config(load_spec("pendulum"), [("test", {"algo": "rl", "cost_until": 1000})])
+    with pytest.raises(UserError, match="'cost_until' must be a non-negative integer"):
+        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "cost_until": -5})])
+
+
 def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     """cost_history_every keeps the cost at its interval; --cost average trains on the mean of them."""
     from irl_gan.reward import AveragedReward, LearnedReward
