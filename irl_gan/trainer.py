@@ -71,8 +71,8 @@ class TrainConfig:
     """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
     cost_until: int = 0
     """Env steps after which the cost stops learning (0: it learns to the end). From then on the
-    generator optimises a fixed reward, the cost as it was then, as a fresh agent does in
-    ``irl-gan retrain``; cost.pt is that cost. On HalfCheetah with SAC (``sac-dac.yaml``) the
+    generator optimises a fixed reward, the cost as it was then (with ``reward_tau`` below 1, its
+    average as it was then), as a fresh agent does in ``irl-gan retrain``; cost.pt is that cost. On HalfCheetah with SAC (``sac-dac.yaml``) the
     cost of 240k env steps trained a fresh agent to 0.8 while the generator that played against
     it fell, and the cost learned after the fall, from a standing generator, left a fresh agent
     standing (benchmarks/results/quality-temperature.md)."""
