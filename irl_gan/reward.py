@@ -9,7 +9,6 @@ adds, at a termination, the discounted worth of staying there forever,
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import gymnasium as gym
@@ -59,6 +58,7 @@ class LearnedReward:
         self.cost = cost.eval()
         self.transfer = transfer
         self.gamma = cost.config.gamma
+        self._absorbing: float | None = None
 
     @classmethod
     def load(cls, path: str | Path, transfer: bool = True) -> "LearnedReward":
@@ -118,11 +118,16 @@ class LearnedReward:
             return -self.cost.base_cost(obs, acts)
         return -self.cost(obs, acts, nxt, done)
 
-    @functools.cache  # the cost is frozen
-    @torch.no_grad()
     def absorbing_reward(self) -> float:
         """Reward of one step in the absorbing state (action zero; shaping cancels on a self-loop
-        only up to ``(1 - γ) h``, which is included). Computed once: SAC asks at every update."""
+        only up to ``(1 - γ) h``, which is included). Computed once, the cost being frozen: SAC
+        asks at every update."""
+        if self._absorbing is None:
+            self._absorbing = self._absorbing_reward()
+        return self._absorbing
+
+    @torch.no_grad()
+    def _absorbing_reward(self) -> float:
         s = torch.as_tensor(augment(np.zeros((1, self.cost.config.obs_dim - 1)), True), dtype=torch.float32)
         a = torch.zeros((1, self.cost.config.act_dim))
         if self.transfer or self.cost.h is None:
@@ -157,7 +162,6 @@ class AveragedReward:
                 x = torch.relu(x)
         return (-x.mean(0).squeeze(-1)).reshape(inputs[0].shape[:-1]).double().numpy()
 
-    @functools.cache
     def absorbing_reward(self) -> float:
         return float(np.mean([r.absorbing_reward() for r in self.rewards]))
 
