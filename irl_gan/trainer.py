@@ -72,10 +72,11 @@ class TrainConfig:
     cost_until: int = 0
     """Env steps after which the cost stops learning (0: it learns to the end). From then on the
     generator optimises a fixed reward, the cost as it was then (with ``reward_tau`` below 1, its
-    average as it was then), as a fresh agent does in ``irl-gan retrain``; cost.pt is that cost. On HalfCheetah with SAC (``sac-dac.yaml``) the
-    cost of 240k env steps trained a fresh agent to 0.8 while the generator that played against
-    it fell, and the cost learned after the fall, from a standing generator, left a fresh agent
-    standing (benchmarks/results/quality-temperature.md)."""
+    average as it was then), as a fresh agent does in ``irl-gan retrain``; cost.pt is that cost.
+    On HalfCheetah with SAC (``sac-dac-until200k.yaml``) freezing at 200k stopped the fall of a
+    generator already running then (seed 0: 0.47 at 300k, against 0.10 with the cost learning on;
+    seed 1: 0.58 at 450k), but left one still standing then where it was (seed 2: 0.04)
+    (benchmarks/results/quality-temperature.md)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
     them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
