@@ -440,7 +440,7 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average or -atSTEP for --cost].")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
-@click.option("--shaped", is_flag=True, help="An airl run: train on its whole reward g(s) + γh(s') - h(s), not g alone (on the run's own task only).")
+@click.option("--shaped", is_flag=True, help="A run with a shaped cost (airl, or shaped: true): train on its whole reward g(s) + γh(s') - h(s), not g alone (on the run's own task only).")
 @click.option("--resume", is_flag=True, help="Continue the retraining in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def retrain(run, task, generator, steps, seed, which, out, config_file, episodes, shaped, resume, no_progress) -> None:

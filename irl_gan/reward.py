@@ -96,7 +96,7 @@ class LearnedReward:
                 raise UserError(f"reward {f}: learned on observations of {c.obs_dim - 1} and actions of {c.act_dim} dimensions; "
                                 f"{spec.env_id} has {obs_dim} and {act_dim}")
             if not transfer and reward.cost.h is None:
-                raise UserError(f"reward {f}: this cost has no shaping term to keep (only --algo airl learns one); retrain without --shaped")
+                raise UserError(f"reward {f}: this cost has no shaping term to keep (airl learns one, gcl and gan-gcl with shaped: true); retrain without --shaped")
         return AveragedReward(rewards) if path.is_dir() else rewards[0]
 
     def __call__(self, obs, acts, next_obs, terminated) -> np.ndarray:

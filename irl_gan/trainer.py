@@ -87,6 +87,10 @@ class TrainConfig:
     demos above a standing cheetah throughout, yet the generator rose to 0.11 and fell back."""
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
+    shaped: bool = False
+    """The shaped cost ``c = g + h(s) - γ h(s')`` (design.md's variant; AIRL's form, which airl
+    always uses) for gcl and gan-gcl: the potential ``h`` adds to the cost only what cancels along
+    a trajectory, and a frozen reward keeps ``g`` alone unless retrained with ``--shaped``."""
     cost_lr: float = 3e-4
     log_z_lr: float = 1e-2
     """Learning rate of gan-gcl's scalar log Z."""
@@ -200,7 +204,7 @@ _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's 
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
 ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_BOOLEAN = ("state_only", "entropy_reward", "drop_terminated_demos", "reward_norm")
+_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 _FRACTION = ("reward_tau",)
 _SHARE = ("disc_replay",)
@@ -307,6 +311,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
     if merged.get("cost_until") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'cost_until' stops an imitation algo's cost learning; --algo {merged['algo']} learns none: set cost_until to 0")
+    if merged.get("shaped") and merged.get("algo") in ("gail", "rl", "bc"):
+        raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
@@ -348,7 +354,7 @@ class Trainer:
         self.cost_opt = None
         if config.algo != "rl":
             obs_dim, act_dim = self.venv.observation_space.shape[0] + 1, self.venv.action_space.shape[0]
-            cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, gamma=gamma, hidden=tuple(config.cost_hidden))
+            cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, shaped=config.shaped, gamma=gamma, hidden=tuple(config.cost_hidden))
             self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono, config.grad_penalty), k=self.k)
             self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
             self._demo_occupancy = self._occupancy(self.demo_segments)
@@ -783,7 +789,7 @@ class Trainer:
                     # A checkpoint from before reward_tau was set: the average starts at the cost.
                     self.reward_estimator.load_state_dict(blob.get("reward_estimator") or blob["estimator"])
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError):
-            raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only); resume with the settings in {self.out / 'config.yaml'}") from None
+            raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only, shaped); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]
         self._r_abs = None
         vars(self.reward_scale).update(blob["reward_scale"])

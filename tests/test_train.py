@@ -503,6 +503,35 @@ def test_cost_until_is_for_an_imitation_algo():
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "cost_until": -5})])
 
 
+@pytest.mark.parametrize("algo", ["gcl", "gan-gcl"])
+def test_shaped_gives_gcl_and_gan_gcl_a_potential_that_retrain_can_keep(tmp_path, setup, cli, algo):
+    """shaped: true learns c = g + h(s) - γ h(s') with gcl or gan-gcl, as airl always does; the
+    potential is trained (it moves from its initialisation) and retrain --shaped keeps it."""
+    from irl_gan.cost import CostNet
+
+    demos, config = setup
+    shaped = tmp_path / "shaped.yaml"
+    shaped.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "shaped": True, "cost_history_every": 128}))
+    run = tmp_path / algo
+    assert cli("train", "--task", "pendulum", "--algo", algo, "--demos", demos, "--demo-episodes", 2, "--steps", 256, "--out", run, "--config", shaped, "--no-progress")[0] == 0
+    early, late = (CostNet.load(run / "cost_history" / f"cost-{n:09d}.pt") for n in (128, 256))
+    assert late.config.shaped and late.h is not None
+    assert not torch.equal(early.h[0].weight, late.h[0].weight)
+    code, stdout, err = cli("retrain", run, "--shaped", "--steps", 64, "--config", config, "--episodes", 1, "--no-progress")
+    assert code == 0 and "shaped reward" in stdout, err
+
+
+def test_shaped_is_for_a_learned_cost():
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    for algo in ("gail", "rl"):
+        with pytest.raises(UserError, match=f"'shaped' adds a potential to a learned cost; --algo {algo} learns none"):
+            resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": algo, "shaped": True})])
+    assert resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": "gan-gcl", "shaped": True})]).shaped
+
+
 def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     """cost_history_every keeps the cost at its interval; --cost average trains on the mean of them."""
     from irl_gan.reward import AveragedReward, LearnedReward
@@ -558,7 +587,7 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     (("eval-reward", "{run}", "--cost", "128"), "no cost snapshot at env step 128 in cost_history/; it has none"),
     (("retrain", "{tmp}/nothing"), "not a training run with a learned cost"),
     (("retrain", "{run}", "--task", "hopper"), "Hopper-v5 has 11 and 3"),
-    (("retrain", "{run}", "--shaped"), "no shaping term to keep (only --algo airl learns one)"),
+    (("retrain", "{run}", "--shaped"), "no shaping term to keep (airl learns one, gcl and gan-gcl with shaped: true)"),
     (("train", "--task", "pendulum", "--algo", "gail", "--demos", "{demos}", "--config", "{reward_cfg}", "--out", "{tmp}/x"), "use it with --algo rl"),
 ])
 def test_bad_retrain_input_is_one_line(tmp_path, setup, cli, args, message):
