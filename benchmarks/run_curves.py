@@ -32,6 +32,8 @@ def describe(config: dict) -> str:
         parts.append(f"entropy weight {config.get('sac', {}).get('ent_coef')}")
     if config.get("algo") != "rl":
         parts.append("state-only cost" if config.get("state_only") else "cost c(s, a)")
+        if config.get("shaped") or config.get("algo") == "airl":
+            parts.append("shaped: g + h(s) - γ h(s')")
         parts.append(f"{config.get('disc_updates')} cost updates of lr {config.get('cost_lr')}")
         if config.get("temperature", 1.0) != 1.0:
             parts.append(f"temperature {config['temperature']} (logit -c - log Z - {config['temperature']} log q)")
