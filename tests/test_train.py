@@ -506,7 +506,7 @@ def test_cost_until_is_for_an_imitation_algo():
 @pytest.mark.parametrize("algo", ["gcl", "gan-gcl"])
 def test_shaped_gives_gcl_and_gan_gcl_a_potential_that_retrain_can_keep(tmp_path, setup, cli, algo):
     """shaped: true learns c = g + h(s) - γ h(s') with gcl or gan-gcl, as airl always does; the
-    potential is trained (it moves from its initialisation) and retrain --shaped keeps it."""
+    potential is trained (it changes between two snapshots) and retrain --shaped keeps it."""
     from irl_gan.cost import CostNet
 
     demos, config = setup
