@@ -17,6 +17,12 @@ def setup(tmp_path):
     return tiny_training_inputs(tmp_path, TINY)
 
 
+def tiny_config(path: Path, **settings) -> Path:
+    """A --config file of TINY's settings (those of ``setup``'s file) with ``settings`` on top."""
+    path.write_text(yaml.safe_dump({**TINY, **settings}))
+    return path
+
+
 def rows(path):
     return list(csv.DictReader(open(path)))
 
@@ -444,8 +450,7 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     assert summary["task"] == "pendulum" and summary["episodes"] == 2 and np.isfinite(summary["normalised_mean"])
     assert "normalised" in stdout and not (run / "retrain-pendulum-ppo-s0" / "cost.pt").exists()
     # The default directory names the seed the run has, also when --config sets it.
-    seeded = tmp_path / "seeded.yaml"
-    seeded.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "seed": 3}))
+    seeded = tiny_config(tmp_path / "seeded.yaml", seed=3)
     assert cli("retrain", run, "--steps", 64, "--config", seeded, "--episodes", 1, "--no-progress")[0] == 0
     assert yaml.safe_load((run / "retrain-pendulum-ppo-s3" / "retrain.yaml").read_text())["seed"] == 3
 
@@ -470,8 +475,8 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
 
 @pytest.mark.parametrize("generator", ["ppo", "sac"])
 def test_cost_until_stops_the_cost_learning_and_the_generator_goes_on(tmp_path, setup, cli, generator):
-    demos, config = setup
-    layer = {**yaml.safe_load(Path(config).read_text()), "cost_history_every": 128, "cost_until": 256, "eval_every": 0}
+    demos, _ = setup
+    layer = {**TINY, "cost_history_every": 128, "cost_until": 256, "eval_every": 0}
     if generator == "sac":
         layer.update(n_envs=1, cost_every=64, sac={"learning_starts": 64, "buffer_size": 1000})
     frozen = tmp_path / "frozen.yaml"
@@ -510,8 +515,7 @@ def test_shaped_gives_gcl_and_gan_gcl_a_potential_that_retrain_can_keep(tmp_path
     from irl_gan.cost import CostNet
 
     demos, config = setup
-    shaped = tmp_path / "shaped.yaml"
-    shaped.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "shaped": True, "cost_history_every": 128}))
+    shaped = tiny_config(tmp_path / "shaped.yaml", shaped=True, cost_history_every=128)
     run = tmp_path / algo
     assert cli("train", "--task", "pendulum", "--algo", algo, "--demos", demos, "--demo-episodes", 2, "--steps", 256, "--out", run, "--config", shaped, "--no-progress")[0] == 0
     early, late = (CostNet.load(run / "cost_history" / f"cost-{n:09d}.pt") for n in (128, 256))
@@ -538,8 +542,7 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     from irl_gan.tasks import load_spec
 
     demos, config = setup
-    history = tmp_path / "history.yaml"
-    history.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "cost_history_every": 128}))
+    history = tiny_config(tmp_path / "history.yaml", cost_history_every=128)
     run = tmp_path / "run"
     assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 384, "--out", run, "--config", history, "--no-progress")[0] == 0
     snapshots = sorted((run / "cost_history").glob("cost-*.pt"))
@@ -681,10 +684,9 @@ def test_a_sac_retrain_resumes_on_its_frozen_reward_and_refuses_another(tmp_path
 
 
 def test_a_sac_retrain_keeps_the_temperature_the_cost_was_learned_at(tmp_path, setup, cli):
-    demos, config = setup
+    demos, _ = setup
     run = tmp_path / "run"
-    hot = tmp_path / "hot.yaml"
-    hot.write_text(yaml.safe_dump({**yaml.safe_load(Path(config).read_text()), "temperature": 0.3}))
+    hot = tiny_config(tmp_path / "hot.yaml", temperature=0.3)
     assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 64, "--out", run, "--config", hot, "--no-progress")[0] == 0
     sac = {"n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32}, "eval_every": 0, "policy_kwargs": {"net_arch": [16]}}
     (tmp_path / "sac.yaml").write_text(yaml.safe_dump(sac))
