@@ -94,7 +94,7 @@ def main() -> None:
 
     labels = list(sets)
     print(f"# How the cost of `{a.run}` ranked reference behaviours\n")
-    print(f"Command: `.venv/bin/python benchmarks/cost_ranking.py {a.run} " + " ".join(f"--policy {shlex.quote(x)}" for x in a.policy) + f" --every {a.every}`\n")
+    print(f"Command: `.venv/bin/python benchmarks/cost_ranking.py {a.run} " + " ".join(f"--policy {shlex.quote(x)}" for x in a.policy) + f" --every {a.every} --episodes {a.episodes}`\n")
     print("True return per step: " + "; ".join(f"{k} {np.mean([e.rewards.mean() for e in v]):.2f}" for k, v in sets.items()) + "\n")
     print("Learned reward per step, minus that of the demos learned from (0); above 0: rated above the expert.\n")
     print("| cost at env step | training return | " + " | ".join(labels[1:]) + " |")
