@@ -23,6 +23,7 @@ PANELS = [
     ("Effective sample size of the importance weights", [("ess", "ESS")]),
     ("Mean energy (cost) of segments", [("energy_demo", "demos"), ("energy_gen", "generated")]),
     ("Discriminator accuracy", [("disc_acc_demo", "on demos"), ("disc_acc_gen", "on generated")]),
+    ("log π per step under the generator (× temperature)", [("log_pi_demo", "demos' actions"), ("log_pi_gen", "its own actions")]),
     ("Cost loss", [("cost_loss", "loss")]),
     ("Env steps per second", [("env_steps_per_s", "steps/s")]),
 ]

@@ -457,11 +457,13 @@ class Trainer:
         g_all = gen.index(torch.as_tensor(self.rng.choice(len(gen), n * updates, p=self._occupancy(gen))))
         lp_d_all, lp_g_all = self._log_pi(d_all), self._log_pi(g_all)
         params = list(self.estimator.parameters())
-        diag: dict = {}
+        # How likely the demos' actions are under the generator, against its own: a gap of tens
+        # of nats a step lets the discriminator tell them apart by log q alone, whatever the cost.
+        diag: dict = {"log_pi_demo": _per_policy_step(lp_d_all, d_all), "log_pi_gen": _per_policy_step(lp_g_all, g_all)}
         for u in range(updates):
             rows = slice(u * n, (u + 1) * n)
             batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])
-            loss, diag = self.estimator.loss(batch)
+            loss, step_diag = self.estimator.loss(batch)
             if not torch.isfinite(loss):
                 raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
             self.cost_opt.zero_grad()
@@ -476,7 +478,7 @@ class Trainer:
             self.cost_opt.step()
             self._r_abs = None
             self._sac_scale = None
-            diag["cost_loss"] = float(loss.detach())
+            diag.update(step_diag, cost_loss=float(loss.detach()))
         if self.reward_estimator is not self.estimator:
             with torch.no_grad():
                 for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
@@ -887,6 +889,13 @@ class Trainer:
 
 
 @torch.no_grad()
+def _per_policy_step(step_log_pi: torch.Tensor, seg) -> float:
+    """Mean ``α log π`` over the steps where the policy acted (absorbing steps have none)."""
+    acted = seg.policy_step.to(step_log_pi.dtype)
+    return float(step_log_pi.sum() / acted.sum().clamp(min=1.0))
+
+
+@torch.no_grad()
 def _all_finite(params) -> bool:
     return bool(torch.isfinite(torch.cat([p.reshape(-1) for p in params])).all())
 
@@ -902,7 +911,7 @@ def _plain(x):
 METRICS = [
     "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
-    "demo_log_lik", "reward_mean", "reward_scale", "bc_log_lik",
+    "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik",
 ]
 _TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}
 

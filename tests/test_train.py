@@ -152,6 +152,32 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
 
 
+def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_path, setup):
+    """log_pi_demo and log_pi_gen: α log π per step of each side of the cost's batch under the
+    policy of that moment. The first round's batch is the same at α = 1 and α = 0.5 (one seed,
+    the policy not yet updated), so the columns halve; the demos' value is a mean over demo steps."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    first, bounds = {}, None
+    for t in (1.0, 0.5):
+        config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "temperature": t, "steps": 128})])
+        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+        if t == 1.0:  # every demo step's log π under the initial policy
+            per_step = trainer._log_pi(trainer.demo_segments)[trainer.demo_segments.policy_step.bool()]
+            bounds = (float(per_step.min()), float(per_step.max()))
+        trainer.train(progress=False)  # one rollout, one cost round, then the policy's update
+        first[t] = trainer.rows[0]
+    assert bounds[0] < first[1.0]["log_pi_demo"] < bounds[1] and bounds[0] < bounds[1]
+    for side in ("log_pi_demo", "log_pi_gen"):
+        assert first[1.0][side] != 0 and first[0.5][side] == pytest.approx(0.5 * first[1.0][side], rel=1e-5)
+    with open(tmp_path / "run1.0" / "metrics.csv", newline="") as f:
+        assert float(next(csv.DictReader(f))["log_pi_gen"]) == pytest.approx(first[1.0]["log_pi_gen"])
+
+
 def test_reward_tau_hands_the_generator_a_polyak_average_of_the_cost(tmp_path, setup, cli):
     """With reward_tau τ, each cost round moves the reward's copy of the cost by τ toward the
     cost: the generator's reward lags the discriminator, which is left as it was."""
