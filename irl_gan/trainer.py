@@ -77,6 +77,16 @@ class TrainConfig:
     generator already running then (seed 0: 0.47 at 300k, against 0.10 with the cost learning on;
     seed 1: 0.58 at 450k), but left one still standing then where it was (seed 2: 0.04)
     (benchmarks/results/quality-temperature.md)."""
+    demo_log_pi_floor: float | None = None
+    """Nats per step (of ``α log π``, as ``log_pi_gen`` in the metrics): in the cost's batch, a
+    demo step's ``α log π`` under the generator counts as at least the generated steps' mean
+    minus this (null: off, the paper's discriminator). A generator much narrower than the demos
+    makes their actions tens of nats a step less likely than its own, and ``log q`` alone then
+    decides the discriminator on the demos: the demo side of the loss no longer pulls their
+    cost down, and the cost drifts until it rates the demos' states worst of all (HalfCheetah
+    with PPO, benchmarks/results/quality-halfcheetah.md). The floor caps how much of the
+    separation the density may do, so the cost does the rest. The generator's own ``log π``,
+    in the logit and in its reward, is untouched."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
     them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
@@ -225,7 +235,7 @@ def _check_setting(key: str, value) -> None:
         ok, want = number(value) and 0 < value <= 1, "a number in (0, 1]"
     elif key in _SHARE:
         ok, want = isinstance(value, bool) or (number(value) and 0 <= value <= 1), "a number in [0, 1] (or true, meaning 1)"
-    elif key == "grad_clip":
+    elif key in ("grad_clip", "demo_log_pi_floor"):
         ok, want = value is None or (number(value) and value > 0), "a positive number or null"
     elif key in _BOOLEAN:
         ok, want = isinstance(value, bool), "true or false"
@@ -313,6 +323,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError(f"'cost_until' stops an imitation algo's cost learning; --algo {merged['algo']} learns none: set cost_until to 0")
     if merged.get("shaped") and merged.get("algo") in ("gail", "rl", "bc"):
         raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
+    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in ("gail", "rl", "bc"):
+        raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
@@ -460,6 +472,9 @@ class Trainer:
         # How likely the demos' actions are under the generator, against its own: a gap of tens
         # of nats a step lets the discriminator tell them apart by log q alone, whatever the cost.
         diag: dict = {"log_pi_demo": _per_policy_step(lp_d_all, d_all), "log_pi_gen": _per_policy_step(lp_g_all, g_all)}
+        if self.config.demo_log_pi_floor is not None:
+            floor = diag["log_pi_gen"] - self.config.demo_log_pi_floor
+            lp_d_all = lp_d_all.clamp(min=floor) * d_all.policy_step.to(lp_d_all.dtype)
         for u in range(updates):
             rows = slice(u * n, (u + 1) * n)
             batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])

@@ -178,6 +178,35 @@ def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_p
         assert float(next(csv.DictReader(f))["log_pi_gen"]) == pytest.approx(first[1.0]["log_pi_gen"])
 
 
+def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
+    """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
+    generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    seen = {}
+    for floor in (None, 0.5):
+        config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "demo_log_pi_floor": floor})])
+        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{floor}")
+        loss = trainer.estimator.loss
+        batches = []
+        monkeypatch.setattr(trainer.estimator, "loss", lambda batch, loss=loss, batches=batches: batches.append(batch) or loss(batch))
+        trainer.train(progress=False)  # one rollout, one cost round
+        seen[floor] = (batches[0], trainer.rows[0])
+    (plain, row), (floored, floored_row) = seen[None], seen[0.5]
+    assert row["log_pi_gen"] == floored_row["log_pi_gen"] and row["log_pi_demo"] == floored_row["log_pi_demo"]  # the metrics: the true values
+    assert torch.equal(plain.gen_log_pi, floored.gen_log_pi)
+    acted = plain.demo.policy_step.bool()
+    low = row["log_pi_gen"] - 0.5
+    before, after = plain.demo_log_pi[acted], floored.demo_log_pi[acted]
+    assert (before < low).any() and (before >= low).any()  # the case both ways
+    assert torch.allclose(after, before.clamp(min=low))
+    assert not floored.demo_log_pi[~acted].any()  # absorbing steps still have no log π
+
+
 def test_reward_tau_hands_the_generator_a_polyak_average_of_the_cost(tmp_path, setup, cli):
     """With reward_tau τ, each cost round moves the reward's copy of the cost by τ toward the
     cost: the generator's reward lags the discriminator, which is left as it was."""
@@ -560,6 +589,21 @@ def test_shaped_is_for_a_learned_cost():
         with pytest.raises(UserError, match=f"'shaped' adds a potential to a learned cost; --algo {algo} learns none"):
             resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": algo, "shaped": True})])
     assert resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": "gan-gcl", "shaped": True})]).shaped
+
+
+def test_demo_log_pi_floor_is_for_a_density_discriminator():
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    spec = load_spec("pendulum")
+    for algo in ("gail", "rl", "bc"):
+        with pytest.raises(UserError, match=f"'demo_log_pi_floor' bounds log q .*; --algo {algo} has none"):
+            resolve_config(spec, [("test", {"demos": "d.h5", "algo": algo, "demo_log_pi_floor": 5})])
+    for bad in (0, -1, "5"):
+        with pytest.raises(UserError, match="'demo_log_pi_floor' must be a positive number or null"):
+            resolve_config(spec, [("test", {"demos": "d.h5", "algo": "gan-gcl", "demo_log_pi_floor": bad})])
+    assert resolve_config(spec, [("test", {"demos": "d.h5", "algo": "airl", "demo_log_pi_floor": 5})]).demo_log_pi_floor == 5
 
 
 def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
