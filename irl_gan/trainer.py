@@ -86,7 +86,10 @@ class TrainConfig:
     cost down, and the cost drifts until it rates the demos' states worst of all (HalfCheetah
     with PPO, benchmarks/results/quality-halfcheetah.md). The floor caps how much of the
     separation the density may do, so the cost does the rest. The generator's own ``log π``,
-    in the logit and in its reward, is untouched."""
+    in the logit and in its reward, is untouched. On HalfCheetah (PPO, seed 0) a floor of 2
+    held the demos' cost 17 nats a step below the generated steps' (without it, by 1.66M the
+    demos' mean cost was 140 and the generated steps' −8.9),
+    but the policy stalled all the same (0.09 at 573k)."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
     them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
