@@ -212,8 +212,7 @@ class BC(Estimator):
     uses_cost = False
 
     def loss(self, batch: Batch) -> tuple[Tensor, dict]:
-        acted = batch.demo.policy_step.to(batch.demo_log_pi.dtype)
-        nll = -(batch.demo_log_pi * acted).sum() / acted.sum().clamp(min=1)
+        nll = -batch.demo.mean_per_policy_step(batch.demo_log_pi)
         return nll, {"demo_log_lik": float(-nll.detach())}
 
     def reward(self, seg: Segments, step_log_pi: Tensor) -> Tensor:

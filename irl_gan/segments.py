@@ -62,6 +62,11 @@ class Segments:
         """Segment ``log q(x) = Σ_t log π(a_t | s_t)`` over the steps where the policy acted."""
         return (step_log_q * self.policy_step.to(step_log_q.dtype)).sum(-1)
 
+    def mean_per_policy_step(self, step_log_q: Tensor) -> Tensor:
+        """Mean of ``log π(a_t | s_t)`` over the steps where the policy acted, in the whole batch."""
+        acted = self.policy_step.to(step_log_q.dtype)
+        return (step_log_q * acted).sum() / acted.sum().clamp(min=1)
+
 
 def augment(obs: np.ndarray, absorbing: bool) -> np.ndarray:
     """Observations with the absorbing flag appended (the absorbing state is all zeros but the flag)."""

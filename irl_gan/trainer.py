@@ -220,6 +220,7 @@ _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "
 _BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 _FRACTION = ("reward_tau",)
+_NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
 _SHARE = ("disc_replay",)
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
@@ -324,9 +325,9 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
     if merged.get("cost_until") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'cost_until' stops an imitation algo's cost learning; --algo {merged['algo']} learns none: set cost_until to 0")
-    if merged.get("shaped") and merged.get("algo") in ("gail", "rl", "bc"):
+    if merged.get("shaped") and merged.get("algo") in _NO_COST:
         raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
-    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in ("gail", "rl", "bc"):
+    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in _NO_COST:
         raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
     if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
@@ -474,7 +475,7 @@ class Trainer:
         params = list(self.estimator.parameters())
         # How likely the demos' actions are under the generator, against its own: a gap of tens
         # of nats a step lets the discriminator tell them apart by log q alone, whatever the cost.
-        diag: dict = {"log_pi_demo": _per_policy_step(lp_d_all, d_all), "log_pi_gen": _per_policy_step(lp_g_all, g_all)}
+        diag: dict = {"log_pi_demo": float(d_all.mean_per_policy_step(lp_d_all)), "log_pi_gen": float(g_all.mean_per_policy_step(lp_g_all))}
         if self.config.demo_log_pi_floor is not None:
             floor = diag["log_pi_gen"] - self.config.demo_log_pi_floor
             lp_d_all = lp_d_all.clamp(min=floor) * d_all.policy_step.to(lp_d_all.dtype)
@@ -904,13 +905,6 @@ class Trainer:
         if self.estimator is not None:
             self.estimator.cost.save(self.out / "cost.pt")
         atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
-
-
-@torch.no_grad()
-def _per_policy_step(step_log_pi: torch.Tensor, seg) -> float:
-    """Mean ``α log π`` over the steps where the policy acted (absorbing steps have none)."""
-    acted = seg.policy_step.to(step_log_pi.dtype)
-    return float(step_log_pi.sum() / acted.sum().clamp(min=1.0))
 
 
 @torch.no_grad()
