@@ -25,6 +25,8 @@ PANELS = [
     ("Discriminator accuracy", [("disc_acc_demo", "on demos"), ("disc_acc_gen", "on generated")]),
     ("log π per step under the generator (× temperature)", [("log_pi_demo", "demos' actions"), ("log_pi_gen", "its own actions")]),
     ("Cost loss", [("cost_loss", "loss")]),
+    ("Generator's losses", [("policy_loss", "PPO policy"), ("value_loss", "PPO value"), ("actor_loss", "SAC actor"), ("critic_loss", "SAC critic")]),
+    ("Generator's spread", [("policy_std", "PPO policy std (mean over action dims)"), ("ent_coef", "SAC entropy weight")]),
     ("Env steps per second", [("env_steps_per_s", "steps/s")]),
 ]
 

@@ -178,6 +178,36 @@ def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_p
         assert float(next(csv.DictReader(f))["log_pi_gen"]) == pytest.approx(first[1.0]["log_pi_gen"])
 
 
+def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkeypatch):
+    """PPO: a round's row carries the update that came before its rollout (none before the
+    first): losses, KL, clip fraction, and the policy std the rollout was sampled with. SAC: its
+    actor and critic losses and entropy weight, once it has trained."""
+    from irl_gan.data import load_demos
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 384, "ppo": {**TINY["ppo"], "n_epochs": 3}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "ppo")
+    stds, check = [], trainer.check_policy
+    monkeypatch.setattr(trainer, "check_policy", lambda: (stds.append(float(trainer.model.policy.log_std.detach().exp().mean())), check())[1])
+    trainer.train(progress=False)
+    rows = trainer.rows
+    assert len(rows) == 3 and "policy_loss" not in rows[0] and "policy_std" not in rows[0]
+    assert [r["policy_std"] for r in rows[1:]] == pytest.approx(stds[1:], rel=1e-6) and stds[1] != stds[0]
+    for r in rows[1:]:
+        assert r["value_loss"] > 0 and r["approx_kl"] >= 0 and 0 <= r["clip_fraction"] <= 1 and np.isfinite(r["policy_loss"])
+    with open(tmp_path / "ppo" / "metrics.csv", newline="") as f:
+        assert float(list(csv.DictReader(f))[2]["value_loss"]) == pytest.approx(rows[2]["value_loss"])
+
+    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "steps": 300,
+                                             "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "sac")
+    trainer.train(progress=False)
+    last = trainer.rows[-1]
+    assert np.isfinite(last["actor_loss"]) and last["critic_loss"] >= 0 and last["ent_coef"] > 0 and "value_loss" not in last
+
 def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
     """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
     generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
