@@ -208,6 +208,7 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     last = trainer.rows[-1]
     assert np.isfinite(last["actor_loss"]) and last["critic_loss"] >= 0 and last["ent_coef"] > 0 and "value_loss" not in last
 
+
 def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
     """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
     generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
