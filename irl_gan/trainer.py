@@ -589,7 +589,7 @@ class Trainer:
         """The generator's latest update as SB3 recorded it (losses, PPO's KL, clip fraction and
         policy std, SAC's entropy weight), under our column names; empty before its first update."""
         logged = self.model.logger.name_to_value
-        return {name: float(logged[key]) for key, (name, _) in _POLICY_METRICS.items() if key in logged}
+        return {name: float(logged[key]) for key, name in _POLICY_METRICS.items() if key in logged}
 
     # ------------------------------------------------------------------ the loop
 
@@ -927,29 +927,29 @@ def _plain(x):
     return x
 
 
-# The generator's own update, as SB3 records it in its logger (train/...): our column name, and
-# the TensorBoard group. PPO's come from the update before the round's rollout, SAC's from its
-# latest gradient step.
+# The generator's own update, as SB3 records it in its logger (train/...) -> our column name.
+# PPO's come from the update before the round's rollout, SAC's from its latest gradient step.
 _POLICY_METRICS = {
-    "train/policy_gradient_loss": ("policy_loss", "losses"),
-    "train/value_loss": ("value_loss", "losses"),
-    "train/actor_loss": ("actor_loss", "losses"),
-    "train/critic_loss": ("critic_loss", "losses"),
-    "train/approx_kl": ("approx_kl", "policy"),
-    "train/clip_fraction": ("clip_fraction", "policy"),
-    "train/explained_variance": ("explained_variance", "policy"),
-    "train/std": ("policy_std", "policy"),
-    "train/ent_coef": ("ent_coef", "policy"),
+    "train/policy_gradient_loss": "policy_loss",
+    "train/value_loss": "value_loss",
+    "train/actor_loss": "actor_loss",
+    "train/critic_loss": "critic_loss",
+    "train/approx_kl": "approx_kl",
+    "train/clip_fraction": "clip_fraction",
+    "train/explained_variance": "explained_variance",
+    "train/std": "policy_std",
+    "train/ent_coef": "ent_coef",
 }
 
 METRICS = [
     "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
     "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik",
-    *(name for name, _ in _POLICY_METRICS.values()),
+    *_POLICY_METRICS.values(),
 ]
 _TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}
-_TB_GROUPS.update(_POLICY_METRICS.values())
+# The losses go to "losses" with every other *loss (_tb_name); the rest of the update to "policy".
+_TB_GROUPS.update({name: "policy" for name in _POLICY_METRICS.values() if not name.endswith("loss")})
 
 
 def _tb_name(key: str) -> str:
