@@ -35,8 +35,10 @@ def source_run(reward: Path) -> Path:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", type=Path, nargs="+")
-    p.add_argument("--episodes", type=int, default=3)
+    p.add_argument("--episodes", type=int, default=3, help="deterministic episodes of each retrained agent (at least 1)")
     a = p.parse_args()
+    if a.episodes < 1:
+        p.error(f"--episodes {a.episodes}: give at least 1")
     from irl_gan.agents import load_policy
     from irl_gan.data import load_demos
     from irl_gan.reward import LearnedReward
@@ -50,10 +52,14 @@ def main() -> None:
             if not config.get("reward"):
                 raise UserError(f"{run}: not a retrain (no reward: in its config.yaml); give a directory written by irl-gan retrain")
             reward_path = Path(config["reward"])
-            source = yaml.safe_load((source_run(reward_path) / "config.yaml").read_text())
+            source_config = source_run(reward_path) / "config.yaml"
+            if not source_config.is_file():
+                raise UserError(f"{run}: its reward {reward_path} is no longer in a training run (no {source_config}); the demos it was learned from are unknown")
+            source = yaml.safe_load(source_config.read_text())
             spec = load_spec(config["task"])
             reward = LearnedReward.for_task(reward_path, spec, transfer=not config.get("reward_shaped"))
-            demos = load_demos(source["demos"], spec).select(source["demo_episodes"], source.get("drop_terminated_demos", False))
+            # The demos under their own task: a retrain on a transfer task compares against them as learned.
+            demos = load_demos(source["demos"], load_spec(source["task"])).select(source["demo_episodes"], source.get("drop_terminated_demos", False))
             env = spec.make_env()
             episodes = rollout(env, load_policy(run), a.episodes, seed=10, progress=False)
             env.close()
