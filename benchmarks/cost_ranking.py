@@ -28,15 +28,21 @@ sys.path.insert(0, str(ROOT))
 from irl_gan.errors import UserError  # noqa: E402
 
 
+def demos_learned_from(config: dict, spec):
+    """A run's demo file (under its task, ``spec``) and the episodes it learned from, by its saved config."""
+    from irl_gan.data import load_demos
+
+    demos = load_demos(config["demos"], spec)
+    return demos, demos.select(config["demo_episodes"], config.get("drop_terminated_demos", False))
+
+
 def references(spec, config: dict, policies: list[tuple[str, str]], episodes: int) -> dict[str, list]:
     """Labelled episode lists: the run's demos first (the zero of the table), then the others."""
     from irl_gan.agents import load_policy
-    from irl_gan.data import load_demos
     from irl_gan.rollout import noisy_policy, random_policy, rollout
     from irl_gan.tasks import agents_dir
 
-    demos = load_demos(config["demos"], spec)
-    used = demos.select(config["demo_episodes"], config.get("drop_terminated_demos", False))
+    demos, used = demos_learned_from(config, spec)
     held_out = [e for e in demos.episodes if all(e is not u for u in used)][: max(episodes, 4)]
     env = spec.make_env()
     sets = {f"demos ({len(used)}, learned from)": list(used)}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from cost_ranking import per_step
+from cost_ranking import demos_learned_from, per_step
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,7 +40,6 @@ def main() -> None:
     if a.episodes < 1:
         p.error(f"--episodes {a.episodes}: give at least 1")
     from irl_gan.agents import load_policy
-    from irl_gan.data import load_demos
     from irl_gan.reward import LearnedReward
     from irl_gan.rollout import rollout
     from irl_gan.tasks import load_spec
@@ -59,7 +58,7 @@ def main() -> None:
             spec = load_spec(config["task"])
             reward = LearnedReward.for_task(reward_path, spec, transfer=not config.get("reward_shaped"))
             # The demos under their own task: a retrain on a transfer task compares against them as learned.
-            demos = load_demos(source["demos"], load_spec(source["task"])).select(source["demo_episodes"], source.get("drop_terminated_demos", False))
+            _, demos = demos_learned_from(source, load_spec(source["task"]))
             env = spec.make_env()
             episodes = rollout(env, load_policy(run), a.episodes, seed=10, progress=False)
             env.close()
