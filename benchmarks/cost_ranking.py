@@ -36,6 +36,16 @@ def demos_learned_from(config: dict, spec):
     return demos, demos.select(config["demo_episodes"], config.get("drop_terminated_demos", False))
 
 
+def labelled(items: list[str], flag: str) -> list[tuple[str, str]]:
+    """``LABEL=AGENT_OR_RUN`` arguments as pairs; a missing ``=`` is a one-line UserError."""
+    pairs = []
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"{flag} {item!r}: write LABEL=AGENT_OR_RUN")
+        pairs.append(tuple(item.split("=", 1)))
+    return pairs
+
+
 def references(spec, config: dict, policies: list[tuple[str, str]], episodes: int) -> dict[str, list]:
     """Labelled episode lists: the run's demos first (the zero of the table), then the others."""
     from irl_gan.agents import load_policy
@@ -81,11 +91,7 @@ def main() -> None:
         config = yaml.safe_load((a.run / "config.yaml").read_text())
         if not config.get("demos"):
             raise UserError(f"{a.run}: a run without demos (--algo rl) has no cost to rank with")
-        policies = []
-        for item in a.policy:
-            if "=" not in item:
-                raise UserError(f"--policy {item!r}: write LABEL=AGENT_OR_RUN")
-            policies.append(tuple(item.split("=", 1)))
+        policies = labelled(a.policy, "--policy")
         spec = load_spec(config["task"])
         snapshots = sorted((a.run / COST_HISTORY).glob("cost-*.pt"))
         step_of = lambda f: int(f.stem.split("-")[1])  # noqa: E731

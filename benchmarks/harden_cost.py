@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from cost_ranking import demos_learned_from, per_step  # noqa: E402
+from cost_ranking import demos_learned_from, labelled, per_step  # noqa: E402
 
 from irl_gan.errors import UserError  # noqa: E402
 
@@ -77,6 +77,15 @@ def harden(cost, demos, negatives: list, steps: int, lr: float, batch: int, seed
     return losses
 
 
+def relative_to_demos(cost, demos, sets: dict) -> dict[str, float]:
+    """Learned reward per step of each set, minus that of the demos."""
+    from irl_gan.reward import LearnedReward
+
+    reward = LearnedReward(cost)
+    zero = per_step(reward, demos)
+    return {k: per_step(reward, v) - zero for k, v in sets.items()}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", type=Path)
@@ -91,7 +100,6 @@ def main() -> None:
     try:
         from irl_gan.agents import load_policy
         from irl_gan.cost import CostNet
-        from irl_gan.reward import LearnedReward
         from irl_gan.rollout import random_policy, rollout
         from irl_gan.tasks import load_spec
 
@@ -99,11 +107,7 @@ def main() -> None:
             raise UserError(f"{a.run}: not a training run with a cost (no cost.pt or config.yaml)")
         if a.out.exists():
             raise UserError(f"{a.out} exists; give a new --out")
-        against = []
-        for item in a.against:
-            if "=" not in item:
-                raise UserError(f"--against {item!r}: write LABEL=AGENT_OR_RUN")
-            against.append(tuple(item.split("=", 1)))
+        against = labelled(a.against, "--against")
         config = yaml.safe_load((a.run / "config.yaml").read_text())
         spec = load_spec(config["task"])
         _, used = demos_learned_from(config, spec)
@@ -117,9 +121,9 @@ def main() -> None:
         sys.exit(f"harden_cost.py: {exc}")
 
     cost = CostNet.load(a.run / "cost.pt")
-    before = {k: per_step(LearnedReward(cost), v) - per_step(LearnedReward(cost), used) for k, v in negatives.items()}
+    before = relative_to_demos(cost, used, negatives)
     losses = harden(cost, used, list(negatives.values()), a.steps, a.lr, a.batch, a.seed)
-    after = {k: per_step(LearnedReward(cost), v) - per_step(LearnedReward(cost), used) for k, v in negatives.items()}
+    after = relative_to_demos(cost, used, negatives)
     a.out.mkdir(parents=True)
     for name in COPIED:
         if (a.run / name).is_file():
