@@ -238,8 +238,9 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 @cli.command()
 @click.option("--task", required=True, help="Task name (envs/TASK.yaml holds its default settings).")
 @click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
-@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl", "bc"]), default=None,
-              help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost); bc: behavioural cloning.")
+@click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl", "bc", "drex"]), default=None,
+              help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost); bc: behavioural cloning; "
+                   "drex: a state-only cost ranked on noisy rollouts of the cloned policy (no generator).")
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: ppo].")
 @click.option("--segment", default=None, help="Segment length K: an integer, or 'full' [default: 1].")
 @click.option("--demo-episodes", type=int, default=None, help="Learn from the first N demo episodes [default: 4].")
@@ -317,13 +318,14 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
         demos_.select(config.demo_episodes, config.drop_terminated_demos)  # enough episodes, or a one-line error
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
-    if config.algo == "bc":
+    if config.algo in ("bc", "drex"):
         from irl_gan.bc import train_bc
+        from irl_gan.drex import train_drex
 
         if resume:
-            click.echo("bc has no checkpoints (it takes seconds to minutes); training it again from the start", err=True)
+            click.echo(f"{config.algo} has no checkpoints (it takes minutes); training it again from the start", err=True)
         hold_dir(out)
-        return config, train_bc(spec, demos_, config, out, progress=not no_progress)
+        return config, (train_bc if config.algo == "bc" else train_drex)(spec, demos_, config, out, progress=not no_progress)
     trainer = Trainer(spec, demos_, config, out)
     if resume and not trainer.load_checkpoint():
         # Killed before its first checkpoint: nothing to keep, so the run starts over.

@@ -46,7 +46,8 @@ class TrainConfig:
     """Demonstration dataset (.h5); none for algo rl, which learns no cost."""
     algo: str = "gan-gcl"
     """Estimator: gcl, gan-gcl, airl, gail; rl, the oracle: the generator on the true reward, no cost;
-    or bc, behavioural cloning: no env steps, no cost."""
+    bc, behavioural cloning: no env steps, no cost; or drex: a state-only cost ranked on
+    noise-injected rollouts of the cloned policy (irl_gan.drex), no generator."""
     generator: str = "ppo"
     """Policy optimiser: ppo (on-policy, the paper's setting) or sac (off-policy, replayed samples)."""
     segment: int | str = 1
@@ -177,6 +178,21 @@ class TrainConfig:
     """bc only: gradient steps on the demos' log-likelihood."""
     bc_batch: int = 256
     bc_lr: float = 1e-3
+    rank_noise: tuple = (0.1, 0.25, 0.5, 0.75, 1.0)
+    """drex only: the shares of the action range of Gaussian noise on the cloned policy, one
+    ranking level each, from least noisy (ranked best, below the demos) to most."""
+    rank_episodes: int = 5
+    """drex only: episodes rolled out per noise level; the last of each level is held out."""
+    rank_idle: bool = True
+    """drex only: rank the idle policy (the middle of the action range) with the noisiest level.
+    Without it a HalfCheetah cost rated a crawling agent as high as the running generator
+    (benchmarks/results/quality-temperature.md)."""
+    rank_snippet: int = 50
+    """drex only: steps per ranked window."""
+    rank_steps: int = 3000
+    """drex only: gradient steps of the ranking loss (lr: cost_lr)."""
+    rank_batch: int = 64
+    """drex only: window pairs per gradient step."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
     bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
@@ -215,9 +231,11 @@ def sb3_rejections(what: str):
 
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
-ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc")
-_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch")
-_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm")
+ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc", "drex")
+_NO_GENERATOR = ("rl", "bc", "drex")  # no imitation game: the true reward, or no env steps of a generator
+_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch",
+             "rank_episodes", "rank_snippet", "rank_steps", "rank_batch")
+_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm", "rank_idle")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
 _FRACTION = ("reward_tau",)
 _NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
@@ -248,6 +266,9 @@ def _check_setting(key: str, value) -> None:
     elif key == "cost_hidden":
         ok = isinstance(value, (list, tuple)) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
         want = "a list of positive layer widths ([] for a linear cost)"
+    elif key == "rank_noise":
+        ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(number(v) and v > 0 for v in value) and list(value) == sorted(set(value))
+        want = "a list of increasing positive noise shares, such as [0.1, 0.5, 1.0]"
     elif key in ("task", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
@@ -321,20 +342,26 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'reward_shaped' keeps the shaping term of a frozen learned reward: set 'reward' too (irl-gan retrain --shaped does)")
     if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
-    if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in ("rl", "bc")):
+    if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in _NO_GENERATOR):
         raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
-    if merged.get("cost_until") and merged.get("algo") in ("rl", "bc"):
-        raise UserError(f"'cost_until' stops an imitation algo's cost learning; --algo {merged['algo']} learns none: set cost_until to 0")
+    if merged.get("cost_until") and merged.get("algo") in _NO_GENERATOR:
+        raise UserError(f"'cost_until' stops the cost learning while the generator goes on; --algo {merged['algo']} trains no generator against a cost: set cost_until to 0")
     if merged.get("shaped") and merged.get("algo") in _NO_COST:
         raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
-    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in _NO_COST:
+    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in (*_NO_COST, "drex"):
         raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
-    if merged.get("bc_init") and merged.get("algo") in ("rl", "bc"):
+    if merged.get("bc_init") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
         merged["disc_replay"] = float(merged["disc_replay"])
+    if merged.get("algo") == "drex" and merged.get("shaped"):
+        raise UserError("--algo drex learns a cost c(s) with no shaping potential: set shaped to false")
     if "cost_hidden" in merged:
         merged["cost_hidden"] = tuple(merged["cost_hidden"])
+    if "rank_noise" in merged:
+        merged["rank_noise"] = tuple(float(v) for v in merged["rank_noise"])
+    if merged.get("algo") == "drex":
+        merged["state_only"] = True  # D-REX ranks states: its cost is c(s), whatever the task's default
     return TrainConfig(**merged)
 
 
@@ -347,8 +374,8 @@ class Trainer:
 
         from irl_gan.recorder import Recorder
 
-        if config.algo == "bc":
-            raise UserError("--algo bc has no cost and no generator: irl_gan.bc.train_bc trains it, not this loop")
+        if config.algo in ("bc", "drex"):
+            raise UserError(f"--algo {config.algo} has no generator: irl_gan.{config.algo}.train_{config.algo} trains it, not this loop")
         self.spec, self.config, self.out = spec, config, out
         self.k = config.k or spec.horizon
         torch.manual_seed(config.seed)

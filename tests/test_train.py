@@ -588,7 +588,7 @@ def test_cost_until_is_for_an_imitation_algo():
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import resolve_config
 
-    with pytest.raises(UserError, match="'cost_until' stops an imitation algo's cost learning; --algo rl learns none"):
+    with pytest.raises(UserError, match="'cost_until' stops the cost learning while the generator goes on; --algo rl trains no generator"):
         resolve_config(load_spec("pendulum"), [("test", {"algo": "rl", "cost_until": 1000})])
     with pytest.raises(UserError, match="'cost_until' must be a non-negative integer"):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "cost_until": -5})])

@@ -1,0 +1,140 @@
+"""D-REX: a cost learned by ranking noise-injected clones of the demos (Brown, Goo & Niekum 2019).
+
+A discriminator's cost has to rank the demos above the generator of its moment, and nothing
+else: a fresh agent trained on it finds behaviours the discriminator never saw, and the cost may
+rate them above the expert (a standing HalfCheetah, benchmarks/results/quality-temperature.md).
+D-REX asks for no more than the demos and the env. It clones the demos (``irl_gan.bc``), rolls
+the clone out with Gaussian action noise of increasing share of the action range, and fits a
+state-only cost ``c(s)`` to the ranking that noise implies: each level worse than the one below
+it, the demos best of all. The fit is the Bradley-Terry loss on windows of ``rank_snippet`` steps,
+``P(A ranked above B) = σ(Σ_A -c - Σ_B -c)``. With ``rank_idle`` the idle policy (the middle of the
+action range) is ranked with the noisiest level: the demonstrator does something.
+
+Episodes that terminate are padded to the horizon with the absorbing state, so that falling early
+is ranked too. The run directory is like bc's, with ``cost.pt`` beside the cloned policy:
+``irl-gan retrain`` and ``irl-gan eval-reward`` take it as they take any run with a cost.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from irl_gan.data import Demonstrations, Episode
+from irl_gan.tasks import TaskSpec
+
+Tensor = torch.Tensor
+# Rollout seeds of the noise levels: level i starts at RANK_SEED + 1000 i, clear of evaluation's (1e6 on).
+RANK_SEED = 30_000
+
+
+def episode_inputs(episode: Episode, horizon: int) -> tuple[Tensor, Tensor]:
+    """An episode's steps as the cost takes them (observations with the absorbing flag, actions);
+    one that terminated is padded to ``horizon`` steps with the absorbing state and action zero."""
+    from irl_gan.reward import LearnedReward
+
+    obs, acts, _, _ = LearnedReward.inputs(episode.observations[:-1], episode.actions, episode.observations[1:], np.zeros(episode.length, bool))
+    pad = horizon - episode.length if episode.terminated else 0
+    if pad > 0:
+        absorbing = torch.zeros(pad, obs.shape[-1])
+        absorbing[:, -1] = 1.0
+        obs, acts = torch.cat([obs, absorbing]), torch.cat([acts, torch.zeros(pad, acts.shape[-1])])
+    return obs, acts
+
+
+def snippet_pairs(levels: list[list[tuple[Tensor, Tensor]]], n: int, length: int, rng: np.random.Generator):
+    """``n`` pairs of ``length``-step windows, the first of each from a better (lower-index) level."""
+    better, worse = [], []
+    for _ in range(n):
+        i, j = sorted(rng.choice(len(levels), 2, replace=False))
+        for level, side in ((i, better), (j, worse)):
+            obs, acts = levels[level][rng.integers(len(levels[level]))]
+            t = rng.integers(len(obs) - length + 1)
+            side.append((obs[t : t + length], acts[t : t + length]))
+    stack = lambda side: (torch.stack([o for o, _ in side]), torch.stack([a for _, a in side]))  # noqa: E731
+    return stack(better), stack(worse)
+
+
+def fit_ranking(cost, train: list, held_out: list, steps: int, batch: int, length: int, lr: float, seed: int, progress: bool = False) -> list[dict]:
+    """Bradley-Terry on snippet pairs of ``train`` (levels, best first). Every ``steps // 5`` steps:
+    the loss, and the share of 2,000 pairs of ``held_out`` that the cost ranks right."""
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    opt = torch.optim.Adam(cost.g.parameters(), lr=lr, weight_decay=1e-4)
+    (vbo, vba), (vwo, vwa) = snippet_pairs(held_out, 2000, length, np.random.default_rng(seed + 1))
+    checks, log = max(1, steps // 5), []
+    for step in tqdm(range(1, steps + 1), desc="ranking steps", disable=None if progress else True):
+        (bo, ba), (wo, wa) = snippet_pairs(train, batch, length, rng)
+        # the better window should have the lower energy: logit = E(worse) - E(better)
+        logit = cost.base_cost(wo, wa).sum(-1) - cost.base_cost(bo, ba).sum(-1)
+        loss = torch.nn.functional.softplus(-logit).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % checks == 0 or step == steps:
+            with torch.no_grad():
+                right = (cost.base_cost(vwo, vwa).sum(-1) > cost.base_cost(vbo, vba).sum(-1)).double().mean()
+            log.append({"rank_steps": step, "rank_loss": float(loss.detach()), "rank_accuracy": float(right)})
+    return log
+
+
+def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+    from irl_gan.agents import load_policy
+    from irl_gan.bc import train_bc
+    from irl_gan.cost import CostConfig, CostNet
+    from irl_gan.io import atomic_write_csv, atomic_write_text
+    from irl_gan.rollout import noisy_policy, rollout
+
+    start = time.time()
+    bc_last = train_bc(spec, demos, config, out, progress)
+    clone = load_policy(out)
+    used = demos.select(config.demo_episodes, config.drop_terminated_demos)
+    env = spec.make_env()
+    rng = np.random.default_rng(config.seed)
+    levels = []
+    for i, share in enumerate(config.rank_noise):
+        levels.append(rollout(env, noisy_policy(clone, env.action_space, share, rng), config.rank_episodes,
+                              seed=RANK_SEED + 1000 * i, progress=progress, desc=f"noise {share}"))
+    if config.rank_idle:
+        middle = (env.action_space.low + env.action_space.high) / 2
+        idle = rollout(env, lambda obs: middle, config.rank_episodes, seed=RANK_SEED + 1000 * len(levels), progress=False)
+        # interleaved, so that the held-out (last) episode of the level is one of the idle ones
+        levels[-1] = [e for pair in zip(levels[-1], idle) for e in pair]
+    env.close()
+    env_steps = sum(e.length for level in levels for e in level)
+
+    obs_dim, act_dim = demos.episodes[0].observations.shape[-1] + 1, demos.episodes[0].actions.shape[-1]
+    cost = CostNet(CostConfig(obs_dim, act_dim, state_only=True, hidden=tuple(config.cost_hidden)))
+    ranked = [[episode_inputs(e, spec.horizon) for e in level] for level in [list(used), *levels]]
+    # the cost's inputs are normalised by the demos' statistics, as in training
+    cost.update_normalisation(torch.cat([o for o, _ in ranked[0]]), torch.cat([a for _, a in ranked[0]]))
+    length = min(config.rank_snippet, *(len(o) for level in ranked for o, _ in level))
+    # the last episode of each level is held out to measure the ranking; the rest train it
+    log = fit_ranking(cost, [lv[:-1] for lv in ranked], [lv[-1:] for lv in ranked], config.rank_steps, config.rank_batch, length, config.cost_lr, config.seed, progress)
+    cost.save(out / "cost.pt")
+
+    true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in used]))}
+    true_per_step.update({f"noise {s}": float(np.mean([e.rewards.mean() for e in lv])) for s, lv in zip(config.rank_noise, levels)})
+    bc_rows = _rows(out / "metrics.csv")
+    rows = bc_rows + [{"round": len(bc_rows) + i + 1, "env_steps": env_steps, "wall_s": round(time.time() - start, 2), **r} for i, r in enumerate(log)]
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    atomic_write_csv(out / "metrics.csv", rows, fields)
+    card = {"task": spec.task, "env_id": spec.env_id, "trained_by": "irl-gan train", "algo": "drex",
+            "ranking": {"levels": ["demos", *(f"noise {s}" for s in config.rank_noise)], "idle_with_the_last": bool(config.rank_idle),
+                        "snippet": length, "held_out_pairs_ranked_right": round(log[-1]["rank_accuracy"], 4),
+                        "true_return_per_step": {k: round(v, 4) for k, v in true_per_step.items()}}}
+    atomic_write_text(out / "card.yaml", yaml.safe_dump(card, sort_keys=False))
+    return {**bc_last, "env_steps": env_steps, **log[-1]}
+
+
+def _rows(path: Path) -> list[dict]:
+    import csv
+
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
