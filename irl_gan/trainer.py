@@ -354,6 +354,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
         merged["disc_replay"] = float(merged["disc_replay"])
+    if merged.get("algo") == "drex" and (merged.get("rank_episodes", 5) < 2 or merged.get("demo_episodes", 4) < 2):
+        raise UserError("--algo drex holds out one episode of the demos and of each noise level to check the ranking: use at least 2 of each (demo_episodes, rank_episodes)")
     if merged.get("algo") == "drex" and merged.get("shaped"):
         raise UserError("--algo drex learns a cost c(s) with no shaping potential: set shaped to false")
     if "cost_hidden" in merged:

@@ -79,6 +79,8 @@ def test_drex_writes_a_run_with_a_cost_that_retrain_takes(tmp_path, cli):
     ({"rank_snippet": 0}, "'rank_snippet' must be a positive integer"),
     ({"shaped": True}, "--algo drex learns a cost c(s) with no shaping potential"),
     ({"cost_until": 1000}, "--algo drex trains no generator against a cost"),
+    ({"rank_episodes": 1}, "--algo drex holds out one episode of the demos and of each noise level"),
+    ({"demo_episodes": 1}, "--algo drex holds out one episode of the demos and of each noise level"),
 ])
 def test_bad_drex_settings_are_one_line_errors(settings, message):
     from irl_gan.errors import UserError
