@@ -89,6 +89,7 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
     from irl_gan.bc import train_bc
     from irl_gan.cost import CostConfig, CostNet
     from irl_gan.io import atomic_write_csv, atomic_write_text
+    from irl_gan.report import read_metrics
     from irl_gan.rollout import noisy_policy, rollout
 
     start = time.time()
@@ -109,9 +110,9 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
     env.close()
     env_steps = sum(e.length for level in levels for e in level)
 
-    obs_dim, act_dim = demos.episodes[0].observations.shape[-1] + 1, demos.episodes[0].actions.shape[-1]
-    cost = CostNet(CostConfig(obs_dim, act_dim, state_only=True, hidden=tuple(config.cost_hidden)))
     ranked = [[episode_inputs(e, spec.horizon) for e in level] for level in [list(used), *levels]]
+    obs, acts = ranked[0][0]  # the cost's inputs: observations with the absorbing flag, actions
+    cost = CostNet(CostConfig(obs.shape[-1], acts.shape[-1], state_only=True, hidden=tuple(config.cost_hidden)))
     # the cost's inputs are normalised by the demos' statistics, as in training
     cost.update_normalisation(torch.cat([o for o, _ in ranked[0]]), torch.cat([a for _, a in ranked[0]]))
     length = min(config.rank_snippet, *(len(o) for level in ranked for o, _ in level))
@@ -121,7 +122,7 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
 
     true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in used]))}
     true_per_step.update({f"noise {s}": float(np.mean([e.rewards.mean() for e in lv])) for s, lv in zip(config.rank_noise, levels)})
-    bc_rows = _rows(out / "metrics.csv")
+    bc_rows = read_metrics(out)
     rows = bc_rows + [{"round": len(bc_rows) + i + 1, "env_steps": env_steps, "wall_s": round(time.time() - start, 2), **r} for i, r in enumerate(log)]
     fields = list(dict.fromkeys(k for r in rows for k in r))
     atomic_write_csv(out / "metrics.csv", rows, fields)
@@ -131,10 +132,3 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
                         "true_return_per_step": {k: round(v, 4) for k, v in true_per_step.items()}}}
     atomic_write_text(out / "card.yaml", yaml.safe_dump(card, sort_keys=False))
     return {**bc_last, "env_steps": env_steps, **log[-1]}
-
-
-def _rows(path: Path) -> list[dict]:
-    import csv
-
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
