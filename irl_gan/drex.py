@@ -71,28 +71,26 @@ def fit_ranking(cost, train: list, held_out: list, steps: int, batch: int, lengt
     checks, log = max(1, steps // 5), []
     for step in tqdm(range(1, steps + 1), desc="ranking steps", disable=None if progress else True):
         (bo, ba), (wo, wa) = snippet_pairs(train, batch, length, rng)
-        # the better window should have the lower energy: logit = E(worse) - E(better)
-        logit = cost.base_cost(wo, wa).sum(-1) - cost.base_cost(bo, ba).sum(-1)
-        loss = torch.nn.functional.softplus(-logit).mean()
+        loss = ranking_loss(cost, (bo, ba), (wo, wa))
         opt.zero_grad()
         loss.backward()
         opt.step()
         if step % checks == 0 or step == steps:
-            with torch.no_grad():
-                right = (cost.base_cost(vwo, vwa).sum(-1) > cost.base_cost(vbo, vba).sum(-1)).double().mean()
-            log.append({"rank_steps": step, "rank_loss": float(loss.detach()), "rank_accuracy": float(right)})
+            log.append({"rank_steps": step, "rank_loss": float(loss.detach()), "rank_accuracy": ranked_right(cost, (vbo, vba), (vwo, vwa))})
     return log
 
 
-def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+def ranked_levels(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+    """The ranking D-REX fits, built from the demos and the env alone: the demos cloned into
+    ``out`` (a bc run), the clone rolled out at each ``rank_noise`` level (with ``rank_idle``, the
+    idle policy beside the noisiest), every episode as the cost takes it, terminated ones padded.
+    Returns ``levels`` (best first: the demos, then each noise level; lists of (obs, acts)),
+    ``env_steps`` of the rollouts, ``true_per_step`` (the env's reward per step of each level,
+    for the record: the fit never reads it) and the clone's last bc metrics."""
     from irl_gan.agents import load_policy
     from irl_gan.bc import train_bc
-    from irl_gan.cost import CostConfig, CostNet
-    from irl_gan.io import atomic_write_csv, atomic_write_text
-    from irl_gan.report import read_metrics
     from irl_gan.rollout import noisy_policy, rollout
 
-    start = time.time()
     bc_last = train_bc(spec, demos, config, out, progress)
     clone = load_policy(out)
     used = demos.select(config.demo_episodes, config.drop_terminated_demos)
@@ -108,20 +106,46 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
         # interleaved, so that the held-out (last) episode of the level is one of the idle ones
         levels[-1] = [e for pair in zip(levels[-1], idle) for e in pair]
     env.close()
-    env_steps = sum(e.length for level in levels for e in level)
+    true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in used]))}
+    true_per_step.update({f"noise {s}": float(np.mean([e.rewards.mean() for e in lv])) for s, lv in zip(config.rank_noise, levels)})
+    return {"levels": [[episode_inputs(e, spec.horizon) for e in level] for level in [list(used), *levels]],
+            "env_steps": sum(e.length for level in levels for e in level), "true_per_step": true_per_step, "bc": bc_last}
 
-    ranked = [[episode_inputs(e, spec.horizon) for e in level] for level in [list(used), *levels]]
+
+def snippet_length(config, levels: list) -> int:
+    """``rank_snippet``, or the shortest ranked episode where one is shorter."""
+    return min(config.rank_snippet, *(len(o) for level in levels for o, _ in level))
+
+
+def ranking_loss(cost, better: tuple[Tensor, Tensor], worse: tuple[Tensor, Tensor]) -> Tensor:
+    """Bradley-Terry: the better window should have the lower energy, ``logit = E(worse) - E(better)``."""
+    logit = cost.base_cost(*worse).sum(-1) - cost.base_cost(*better).sum(-1)
+    return torch.nn.functional.softplus(-logit).mean()
+
+
+@torch.no_grad()
+def ranked_right(cost, better: tuple[Tensor, Tensor], worse: tuple[Tensor, Tensor]) -> float:
+    """The share of window pairs that ``cost`` ranks right (the better one of lower energy)."""
+    return float((cost.base_cost(*worse).sum(-1) > cost.base_cost(*better).sum(-1)).double().mean())
+
+
+def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+    from irl_gan.cost import CostConfig, CostNet
+    from irl_gan.io import atomic_write_csv, atomic_write_text
+    from irl_gan.report import read_metrics
+
+    start = time.time()
+    ranking = ranked_levels(spec, demos, config, out, progress)
+    ranked, env_steps = ranking["levels"], ranking["env_steps"]
     obs, acts = ranked[0][0]  # the cost's inputs: observations with the absorbing flag, actions
     cost = CostNet(CostConfig(obs.shape[-1], acts.shape[-1], state_only=True, hidden=tuple(config.cost_hidden)))
     # the cost's inputs are normalised by the demos' statistics, as in training
     cost.update_normalisation(torch.cat([o for o, _ in ranked[0]]), torch.cat([a for _, a in ranked[0]]))
-    length = min(config.rank_snippet, *(len(o) for level in ranked for o, _ in level))
+    length = snippet_length(config, ranked)
     # the last episode of each level is held out to measure the ranking; the rest train it
     log = fit_ranking(cost, [lv[:-1] for lv in ranked], [lv[-1:] for lv in ranked], config.rank_steps, config.rank_batch, length, config.cost_lr, config.seed, progress)
     cost.save(out / "cost.pt")
 
-    true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in used]))}
-    true_per_step.update({f"noise {s}": float(np.mean([e.rewards.mean() for e in lv])) for s, lv in zip(config.rank_noise, levels)})
     bc_rows = read_metrics(out)
     rows = bc_rows + [{"round": len(bc_rows) + i + 1, "env_steps": env_steps, "wall_s": round(time.time() - start, 2), **r} for i, r in enumerate(log)]
     fields = list(dict.fromkeys(k for r in rows for k in r))
@@ -129,6 +153,6 @@ def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progres
     card = {"task": spec.task, "env_id": spec.env_id, "trained_by": "irl-gan train", "algo": "drex",
             "ranking": {"levels": ["demos", *(f"noise {s}" for s in config.rank_noise)], "idle_with_the_last": bool(config.rank_idle),
                         "snippet": length, "held_out_pairs_ranked_right": round(log[-1]["rank_accuracy"], 4),
-                        "true_return_per_step": {k: round(v, 4) for k, v in true_per_step.items()}}}
+                        "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}}
     atomic_write_text(out / "card.yaml", yaml.safe_dump(card, sort_keys=False))
-    return {**bc_last, "env_steps": env_steps, **log[-1]}
+    return {**ranking["bc"], "env_steps": env_steps, **log[-1]}

@@ -179,20 +179,29 @@ class TrainConfig:
     bc_batch: int = 256
     bc_lr: float = 1e-3
     rank_noise: tuple = (0.1, 0.25, 0.5, 0.75, 1.0)
-    """drex only: the shares of the action range of Gaussian noise on the cloned policy, one
+    """drex and rank_weight: the shares of the action range of Gaussian noise on the cloned policy, one
     ranking level each, from least noisy (ranked best, below the demos) to most."""
     rank_episodes: int = 5
-    """drex only: episodes rolled out per noise level; the last of each level is held out."""
+    """drex and rank_weight: episodes rolled out per noise level; the last of each level is held out."""
     rank_idle: bool = True
-    """drex only: rank the idle policy (the middle of the action range) with the noisiest level.
+    """drex and rank_weight: rank the idle policy (the middle of the action range) with the noisiest level.
     Without it a HalfCheetah cost rated a crawling agent as high as the running generator
     (benchmarks/results/quality-temperature.md)."""
     rank_snippet: int = 50
-    """drex only: steps per ranked window."""
+    """drex and rank_weight: steps per ranked window."""
     rank_steps: int = 3000
     """drex only: gradient steps of the ranking loss (lr: cost_lr)."""
     rank_batch: int = 64
-    """drex only: window pairs per gradient step."""
+    """drex and rank_weight: window pairs per gradient step."""
+    rank_weight: float = 0.0
+    """gcl, gan-gcl, airl, gail: weight of D-REX's ranking loss in every cost update (0: off).
+    Before the first env step the demos are cloned and the clone rolled out at each
+    ``rank_noise`` level, as ``--algo drex`` does (``rank_episodes``, ``rank_idle``; kept in the
+    run's ranking/, its env steps not counted in the generator's); each cost update then adds
+    ``rank_weight`` times the Bradley-Terry loss of ``rank_batch`` pairs of ``rank_snippet``-step
+    windows of that ranking to the discriminator's loss. A discriminator alone ranks the demos
+    above the generator of its moment and nothing else, so the behaviour a fresh agent finds
+    first (standing, on HalfCheetah) can be rated above the expert; the ranking keeps it below."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
     bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
@@ -236,7 +245,7 @@ _NO_GENERATOR = ("rl", "bc", "drex")  # no imitation game: the true reward, or n
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch",
              "rank_episodes", "rank_snippet", "rank_steps", "rank_batch")
 _BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm", "rank_idle")
-_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature")
+_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature", "rank_weight")
 _FRACTION = ("reward_tau",)
 _NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
 _SHARE = ("disc_replay",)
@@ -354,8 +363,11 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
         merged["disc_replay"] = float(merged["disc_replay"])
-    if merged.get("algo") == "drex" and (merged.get("rank_episodes", 5) < 2 or merged.get("demo_episodes", 4) < 2):
-        raise UserError("--algo drex holds out one episode of the demos and of each noise level to check the ranking: use at least 2 of each (demo_episodes, rank_episodes)")
+    if merged.get("rank_weight") and merged.get("algo") in _NO_GENERATOR:
+        raise UserError(f"'rank_weight' adds the drex ranking to a generator's cost updates; --algo {merged['algo']} has none "
+                        "(--algo drex fits the ranking alone): set rank_weight to 0")
+    if (merged.get("algo") == "drex" or merged.get("rank_weight")) and (merged.get("rank_episodes", 5) < 2 or merged.get("demo_episodes", 4) < 2):
+        raise UserError(f"{'--algo drex' if merged.get('algo') == 'drex' else 'rank_weight'} holds out one episode of the demos and of each noise level to check the ranking: use at least 2 of each (demo_episodes, rank_episodes)")
     if merged.get("algo") == "drex" and merged.get("shaped"):
         raise UserError("--algo drex learns a cost c(s) with no shaping potential: set shaped to false")
     if "cost_hidden" in merged:
@@ -407,6 +419,8 @@ class Trainer:
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
+        self._demos = demos
+        self.ranking: dict | None = None  # rank_weight: the drex levels, built before the first env step
         # The estimator whose reward the generator gets: the live one, or its Polyak average (reward_tau).
         self.reward_estimator = copy.deepcopy(self.estimator) if self.estimator is not None and config.reward_tau < 1 else self.estimator
         self._eval_env = None
@@ -512,6 +526,10 @@ class Trainer:
             rows = slice(u * n, (u + 1) * n)
             batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])
             loss, step_diag = self.estimator.loss(batch)
+            if self.ranking is not None:
+                rank_loss = self._ranking_loss()
+                loss = loss + self.config.rank_weight * rank_loss
+                step_diag = {**step_diag, "rank_loss": float(rank_loss.detach())}
             if not torch.isfinite(loss):
                 raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
             self.cost_opt.zero_grad()
@@ -527,11 +545,45 @@ class Trainer:
             self._r_abs = None
             self._sac_scale = None
             diag.update(step_diag, cost_loss=float(loss.detach()))
+        if self.ranking is not None:
+            from irl_gan.drex import ranked_right
+
+            diag["rank_accuracy"] = ranked_right(self.estimator.cost, *self.ranking["held_out_pairs"])
         if self.reward_estimator is not self.estimator:
             with torch.no_grad():
                 for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
                     target.lerp_(live, self.config.reward_tau)
         return diag
+
+    def _ranking_loss(self) -> torch.Tensor:
+        from irl_gan.drex import ranking_loss, snippet_pairs
+
+        better, worse = snippet_pairs(self.ranking["train"], self.config.rank_batch, self.ranking["snippet"], self.rng)
+        return ranking_loss(self.estimator.cost, better, worse)
+
+    def prepare_ranking(self, progress: bool = True) -> None:
+        """``rank_weight``: the drex ranking, built into RUN/ranking/ before the first env step
+        (the demos cloned, the clone's noisy rollouts), or read back from there on --resume. The
+        last episode of each level is held out: the share of its window pairs ranked right is
+        logged as rank_accuracy."""
+        from irl_gan.drex import ranked_levels, snippet_length, snippet_pairs
+
+        if not self.config.rank_weight or self.estimator is None or self.ranking is not None:
+            return
+        where = self.out / "ranking"
+        path = where / "levels.pt"
+        if path.exists():
+            ranking = torch.load(path, weights_only=True)
+        else:
+            ranking = ranked_levels(self.spec, self._demos, self.config, where, progress)
+            with atomic_path(path) as tmp:
+                torch.save(ranking, tmp)
+            record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
+            atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
+        levels = ranking["levels"]
+        length = snippet_length(self.config, levels)
+        held_out = snippet_pairs([lv[-1:] for lv in levels], 500, length, np.random.default_rng(self.config.seed + 1))
+        self.ranking = {"train": [lv[:-1] for lv in levels], "snippet": length, "held_out_pairs": held_out, "env_steps": ranking["env_steps"]}
 
     @property
     def cost_frozen(self) -> bool:
@@ -687,6 +739,7 @@ class Trainer:
                     end_round(self.num_timesteps, diag)
 
         self.out.mkdir(parents=True, exist_ok=True)
+        self.prepare_ranking(progress)
         if self.config.bc_init and self.model.num_timesteps == 0 and not self.rows:
             # The starting point of the curve: the cloned policy, before any env step.
             diag = self.behaviour_clone(progress)
@@ -973,7 +1026,7 @@ _POLICY_METRICS = {
 METRICS = [
     "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
-    "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik",
+    "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik", "rank_loss", "rank_accuracy",
     *_POLICY_METRICS.values(),
 ]
 _TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}

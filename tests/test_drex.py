@@ -89,3 +89,68 @@ def test_bad_drex_settings_are_one_line_errors(settings, message):
 
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": "drex", **settings})])
+
+
+RANKED = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 4, "disc_batch": 32, "checkpoint_every": 128,
+          "bc_steps": 100, "eval_episodes": 1, "rank_episodes": 2, "rank_snippet": 20, "rank_noise": [0.3, 1.0], "rank_weight": 3.0, "cost_lr": 3e-3}
+
+
+def _held_out_pairs(path):
+    """The trainer's held-out window pairs (the last episode of each level, 20-step windows)."""
+    from irl_gan.drex import snippet_pairs
+
+    levels = torch.load(path, weights_only=True)["levels"]
+    return snippet_pairs([lv[-1:] for lv in levels], 500, 20, np.random.default_rng(1))
+
+
+def test_rank_weight_adds_the_drex_ranking_to_the_discriminator_and_resumes_without_rebuilding_it(tmp_path, cli):
+    """gan-gcl with rank_weight: the ranking is built once into RUN/ranking/ (the clone, its noisy
+    rollouts), every cost round logs the ranking loss and the held-out share ranked right, and a
+    resumed run reads the same levels back instead of cloning and rolling out again."""
+    from irl_gan.cost import CostNet
+    from irl_gan.drex import ranked_right
+
+    demos, config = tiny_training_inputs(tmp_path, RANKED)
+    out = tmp_path / "run"
+    args = ("train", "--task", "pendulum", "--demos", demos, "--algo", "gan-gcl", "--demo-episodes", 2, "--out", out, "--config", config, "--no-progress")
+    code, _, err = cli(*args, "--steps", 512)
+    assert code == 0, err
+    record = yaml.safe_load((out / "ranking" / "levels.yaml").read_text())
+    assert record["env_steps"] == 1200 and list(record["true_return_per_step"]) == ["demos", "noise 0.3", "noise 1.0"]
+    # the demos rank above the noisy clone, which the fit never reads but the env's reward says
+    assert record["true_return_per_step"]["demos"] > record["true_return_per_step"]["noise 1.0"]
+    with open(out / "metrics.csv", newline="") as f:
+        first = list(csv.DictReader(f))
+    assert len(first) == 4 and all(float(r["rank_loss"]) > 0 and 0 <= float(r["rank_accuracy"]) <= 1 for r in first)
+    # the same run without the ranking: its discriminator orders the held-out windows worse
+    plain = tmp_path / "plain"
+    unranked = tmp_path / "unranked.yaml"
+    unranked.write_text(yaml.safe_dump({**RANKED, "rank_weight": 0.0}))
+    code, _, err = cli(*args[:-5], "--out", plain, "--config", unranked, "--no-progress", "--steps", 512)
+    assert code == 0, err
+    assert not (plain / "ranking").exists()
+    held_out = _held_out_pairs(out / "ranking" / "levels.pt")
+    right = {run.name: ranked_right(CostNet.load(run / "cost.pt"), *held_out) for run in (out, plain)}
+    assert right["run"] == pytest.approx(float(first[-1]["rank_accuracy"])) and right["run"] > right["plain"] + 0.1, right
+    levels = (out / "ranking" / "levels.pt").stat().st_mtime_ns
+    code, _, err = cli("train", "--task", "pendulum", "--out", out, "--steps", 768, "--resume", "--no-progress")
+    assert code == 0, err
+    assert (out / "ranking" / "levels.pt").stat().st_mtime_ns == levels
+    with open(out / "metrics.csv", newline="") as f:
+        resumed = list(csv.DictReader(f))
+    assert len(resumed) == 6 and all(r["rank_loss"] for r in resumed[4:])
+
+
+@pytest.mark.parametrize("algo, settings, message", [
+    ("bc", {"rank_weight": 1.0}, "'rank_weight' adds the drex ranking to a generator's cost updates; --algo bc has none"),
+    ("drex", {"rank_weight": 1.0}, "--algo drex has none"),
+    ("gan-gcl", {"rank_weight": -1.0}, "'rank_weight' must be a non-negative number"),
+    ("gan-gcl", {"rank_weight": 1.0, "rank_episodes": 1}, "rank_weight holds out one episode of the demos and of each noise level"),
+])
+def test_bad_rank_weight_settings_are_one_line_errors(algo, settings, message):
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": algo, **settings})])
