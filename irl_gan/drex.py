@@ -59,6 +59,12 @@ def snippet_pairs(levels: list[list[tuple[Tensor, Tensor]]], n: int, length: int
     return stack(better), stack(worse)
 
 
+def held_out_pairs(held_out: list, n: int, length: int, seed: int):
+    """``n`` window pairs of the held-out levels (best first), the same draw for the same seed:
+    what ``rank_accuracy`` is measured on, in drex's fit and in a run with ``rank_weight``."""
+    return snippet_pairs(held_out, n, length, np.random.default_rng(seed + 1))
+
+
 def fit_ranking(cost, train: list, held_out: list, steps: int, batch: int, length: int, lr: float, seed: int, progress: bool = False) -> list[dict]:
     """Bradley-Terry on snippet pairs of ``train`` (levels, best first). Every ``steps // 5`` steps:
     the loss, and the share of 2,000 pairs of ``held_out`` that the cost ranks right."""
@@ -67,7 +73,7 @@ def fit_ranking(cost, train: list, held_out: list, steps: int, batch: int, lengt
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     opt = torch.optim.Adam(cost.g.parameters(), lr=lr, weight_decay=1e-4)
-    (vbo, vba), (vwo, vwa) = snippet_pairs(held_out, 2000, length, np.random.default_rng(seed + 1))
+    (vbo, vba), (vwo, vwa) = held_out_pairs(held_out, 2000, length, seed)
     checks, log = max(1, steps // 5), []
     for step in tqdm(range(1, steps + 1), desc="ranking steps", disable=None if progress else True):
         (bo, ba), (wo, wa) = snippet_pairs(train, batch, length, rng)

@@ -566,7 +566,7 @@ class Trainer:
         (the demos cloned, the clone's noisy rollouts), or read back from there on --resume. The
         last episode of each level is held out: the share of its window pairs ranked right is
         logged as rank_accuracy."""
-        from irl_gan.drex import ranked_levels, snippet_length, snippet_pairs
+        from irl_gan.drex import held_out_pairs, ranked_levels, snippet_length
 
         if not self.config.rank_weight or self.estimator is None or self.ranking is not None:
             return
@@ -582,8 +582,8 @@ class Trainer:
             atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
         levels = ranking["levels"]
         length = snippet_length(self.config, levels)
-        held_out = snippet_pairs([lv[-1:] for lv in levels], 500, length, np.random.default_rng(self.config.seed + 1))
-        self.ranking = {"train": [lv[:-1] for lv in levels], "snippet": length, "held_out_pairs": held_out, "env_steps": ranking["env_steps"]}
+        held_out = held_out_pairs([lv[-1:] for lv in levels], 500, length, self.config.seed)
+        self.ranking = {"train": [lv[:-1] for lv in levels], "snippet": length, "held_out_pairs": held_out}
 
     @property
     def cost_frozen(self) -> bool:

@@ -97,10 +97,10 @@ RANKED = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, 
 
 def _held_out_pairs(path):
     """The trainer's held-out window pairs (the last episode of each level, 20-step windows)."""
-    from irl_gan.drex import snippet_pairs
+    from irl_gan.drex import held_out_pairs
 
     levels = torch.load(path, weights_only=True)["levels"]
-    return snippet_pairs([lv[-1:] for lv in levels], 500, 20, np.random.default_rng(1))
+    return held_out_pairs([lv[-1:] for lv in levels], 500, 20, seed=0)
 
 
 def test_rank_weight_adds_the_drex_ranking_to_the_discriminator_and_resumes_without_rebuilding_it(tmp_path, cli):
