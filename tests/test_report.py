@@ -21,7 +21,7 @@ def test_report_shows_curves_reward_evaluation_retrain_and_video(tmp_path, cli):
     config.write_text(yaml.safe_dump(TINY))
     run = tmp_path / "run"
     assert cli("train", "--task", "invertedpendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", run, "--config", config, "--no-progress")[0] == 0
-    assert cli("retrain", run, "--steps", 128, "--config", config, "--episodes", 1, "--no-progress")[0] == 0
+    assert cli("retrain", run, "--steps", 128, "--seed", 7, "--config", config, "--episodes", 1, "--no-progress")[0] == 0
     code, stdout, err = cli("report", run, "--video-steps", 20, "--no-progress")
     assert code == 0, err
     page = (run / "report.html").read_text()
@@ -32,8 +32,9 @@ def test_report_shows_curves_reward_evaluation_retrain_and_video(tmp_path, cli):
     assert f"{evaluated['pearson']:.3f}" in page
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
     assert len(images) >= 2 and all(base64.b64decode(i)[:4] == b"\x89PNG" for i in images)
-    retrained = yaml.safe_load((run / "retrain-invertedpendulum-ppo-s0" / "retrain.yaml").read_text())
-    assert f"{retrained['return_mean']:.1f}" in page
+    retrained = yaml.safe_load((run / "retrain-invertedpendulum-ppo-s7" / "retrain.yaml").read_text())
+    # One row per retrain, its seed told apart: several seeds of one reward are the usual study.
+    assert f"<td>ppo</td><td>7</td><td>128</td><td>{retrained['return_mean']:.1f} ± {retrained['return_std']:.1f}</td>" in page
     video = re.search(r'src="data:video/mp4;base64,([^"]+)"', page)
     assert video and len(base64.b64decode(video.group(1))) > 1000
 
