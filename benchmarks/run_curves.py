@@ -24,8 +24,10 @@ def describe(config: dict) -> str:
     generator = config.get("generator", "ppo")
     kwargs = {**config.get("policy_kwargs", {}), **config.get(generator, {}).get("policy_kwargs", {})}
     parts = [config.get("algo", "?"), generator, f"{config.get('n_envs')} env(s)", f"lr {config.get(generator, {}).get('learning_rate')}"]
-    if config.get("reward") and Path(config["reward"]).is_dir():
-        parts.append("frozen reward: the mean of the source run's cost snapshots")
+    if config.get("reward"):
+        reward = Path(config["reward"])
+        shown = reward.relative_to(Path.cwd()) if reward.is_relative_to(Path.cwd()) else reward
+        parts.append("frozen reward: the mean of the source run's cost snapshots" if reward.is_dir() else f"frozen reward: {shown}")
     if "log_std_init" in kwargs:
         parts.append(f"initial std {math.exp(kwargs['log_std_init']):.2f}")
     if generator == "sac":
@@ -45,6 +47,8 @@ def describe(config: dict) -> str:
             parts.append(f"gradient penalty {config['grad_penalty']}")
         if config.get("entropy_reward") is False:
             parts.append("no -log π in the reward")
+        if config.get("rank_weight"):
+            parts.append(f"drex's ranking in the cost's loss (rank_weight {config['rank_weight']})")
         if config.get("bc_init"):
             parts.append(f"cloned first ({config['bc_init']} BC steps; the curve's 0 is the cloned policy)")
     return ", ".join(parts)
