@@ -146,7 +146,7 @@ def build_report(run: Path, video: Path | None = None) -> str:
         for path in retrains:
             r = yaml.safe_load(path.read_text())
             norm = f"{r['normalised_mean']:.3f}" if "normalised_mean" in r else "n/a"
-            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{_cost_name(r.get('cost'))}</td><td>{r['generator']}</td><td>{r.get('seed', '?')}</td><td>{int(r['steps']):,}</td>"
+            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{_cost_name(r.get('cost'))}</td><td>{r['generator']}</td><td>{r['seed']}</td><td>{int(r['steps']):,}</td>"
                      f"<td>{r['return_mean']:.1f} ± {r['return_std']:.1f}</td><td>{norm}</td></tr>")
         parts.append(f"<table>{head}{body}</table>")
 
