@@ -125,6 +125,30 @@ def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_orac
     assert entropy(algo="rl", reward="cost.pt", temperature=0.1) == 0.1  # retrain at the cost's own temperature
 
 
+def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_override_them():
+    """HalfCheetah's gan-gcl ranks (envs/halfcheetah.yaml); its other algos, and a run resumed
+    from a saved config, keep their own settings."""
+    import dataclasses
+
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import resolve_config
+
+    spec = load_spec("halfcheetah")
+    resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
+    assert (resolve({}).rank_weight, resolve({}).state_only) == (1.0, True)  # gan-gcl is the default algo
+    assert (resolve({"algo": "airl"}).rank_weight, resolve({"algo": "airl"}).state_only) == (0.0, False)
+    assert resolve({"algo": "gan-gcl"}, {"rank_weight": 0.0}).rank_weight == 0.0
+    assert resolve({"algo": "airl"}, {"algo": "gan-gcl"}).rank_weight == 1.0  # the last layer's algo chooses
+    assert resolve({"algo": "gan-gcl"}).ppo["n_epochs"] == 20  # the task's train: block still applies
+    bad = dataclasses.replace(spec, train={**spec.train, "by_algo": {"gan-gcll": {"state_only": True}}})
+    with pytest.raises(UserError, match=r"by_algo names unknown algos \['gan-gcll'\]"):
+        resolve_config(bad, [("test", {"demos": "d.h5"})])
+    bad = dataclasses.replace(spec, train={**spec.train, "by_algo": {"gan-gcl": {"rank_wieght": 1.0}}})
+    with pytest.raises(UserError, match=r"unknown settings \['rank_wieght'\]"):
+        resolve_config(bad, [("test", {"demos": "d.h5"})])
+
+
 def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
     """α log π, not log π, reaches both the cost's batch and the reward: at α = 0 the reward
     is the cost's alone, and at α = 0.5 half of the log-density is subtracted."""
@@ -657,7 +681,7 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     dim = last.cost.config.obs_dim - 1
     obs, acts, nxt, term = rng.normal(size=(5, dim)), rng.normal(size=(5, 1)), rng.normal(size=(5, dim)), np.array([0, 0, 1, 0, 0])
     each = [LearnedReward.load(p)(obs, acts, nxt, term) for p in snapshots]
-    assert np.allclose(averaged(obs, acts, nxt, term), np.mean(each, axis=0))
+    assert np.allclose(averaged(obs, acts, nxt, term), np.mean(each, axis=0), atol=1e-6)  # float32 sums in another order
     assert np.isclose(averaged.absorbing_reward(), np.mean([LearnedReward.load(p).absorbing_reward() for p in snapshots]))
 
     code, stdout, err = cli("retrain", run, "--cost", "average", "--steps", 128, "--config", config, "--episodes", 1, "--no-progress")
