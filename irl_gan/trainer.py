@@ -299,15 +299,32 @@ def _sb3_arguments(section: str) -> set[str]:
     return set(inspect.signature(cls.__init__).parameters) - {"self"} - _FIXED_BY_TRAINER[section]
 
 
+def _task_layers(spec: TaskSpec, layers: list[tuple[str, dict]], default_algo: str) -> list[tuple[str, dict]]:
+    """The task's ``train:`` block, and after it the settings its ``by_algo:`` gives the algo
+    the later layers choose (a method's recipe for the task: HalfCheetah's gan-gcl ranks)."""
+    train = dict(spec.train)
+    by_algo = train.pop("by_algo", None) or {}
+    if not isinstance(by_algo, dict) or not all(isinstance(v, dict) for v in by_algo.values()):
+        raise UserError(f"{spec.path}: 'by_algo' must map algos to mappings of settings, e.g. by_algo: {{gan-gcl: {{state_only: true}}}}")
+    unknown = sorted(set(by_algo) - set(ALGOS))
+    if unknown:
+        raise UserError(f"{spec.path}: by_algo names unknown algos {unknown}; known: {', '.join(ALGOS)}")
+    algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), default_algo)
+    chosen = [(f"{spec.path} (by_algo: {algo})", by_algo[algo])] if algo in by_algo else []
+    return [(str(spec.path), train), *chosen]
+
+
 def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
-    """TrainConfig from its defaults, then the task's ``train:`` block, then each named layer
-    (a config file, the command line) in order; every problem is a one-line UserError."""
+    """TrainConfig from its defaults, then the task's ``train:`` block (its ``by_algo:`` entry for
+    the run's algo last), then each named layer (a config file, the command line) in order; every
+    problem is a one-line UserError."""
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    task_layers = _task_layers(spec, layers, fields["algo"].default)
     # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
     merged: dict = {"task": spec.task}
     merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
     sac_entropy_given = False
-    for source, layer in [(str(spec.path), spec.train), *layers]:
+    for source, layer in [*task_layers, *layers]:
         if not isinstance(layer, dict):
             raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
         unknown = sorted(set(layer) - set(fields))
