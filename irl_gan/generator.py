@@ -5,13 +5,16 @@ so densities are evaluated, never only sampled. Both are densities over actions 
 env's units:
 
 * PPO (diagonal Gaussian, unsquashed, its samples clipped to the action bounds before the env
-  sees them): the Gaussian log-density of an action inside the bounds; for an action dimension
-  at a bound, the log-probability of the clip, ``log Φ((low - μ)/σ)`` or ``log Φ((μ - high)/σ)``
-  (a censored Gaussian: the distribution of the actions the env, the recorder and the demos
-  hold). The density at the clipped value instead would fall as the mean moves past the bound,
-  and the reward's ``-α log π`` would pay the policy to move it further: one PPO HalfCheetah
-  run's mean reached 3.6 on a bound of 1 and its return fell from 2,000 to -1,600
-  (benchmarks/results/quality-halfcheetah.md).
+  sees them): the Gaussian log-density of the action as given, except that for an action
+  dimension at a bound the mean is first held inside the bounds. Without that, the density at a
+  clipped action falls without limit as the mean moves past the bound, and the reward's
+  ``-α log π`` pays the policy to move it further: one PPO HalfCheetah run's mean reached 3.6
+  on a bound of 1 and its return fell from 2,000 to -1,650. While the mean is inside the bounds
+  this is the plain density, the one every result before 2026-11-24 was measured with. (The
+  clipped Gaussian's own likelihood, the probability of the clip at a bound, was tried: it
+  makes the demos' actions at the bounds, 21% of HalfCheetah's and 52% of Hopper's, look
+  less likely still, and 2 of 3 HalfCheetah seeds and 1 of 3 Hopper seeds that took off with
+  the plain density stalled; benchmarks/results/quality-halfcheetah.md.)
 * SAC (tanh-squashed Gaussian on [-1, 1], rescaled to the action bounds): the action is mapped
   to ``y`` in [-1, 1], then ``u = atanh(y)``, and
   ``log π(a) = log N(u) - Σ log(1 - tanh(u)²) - Σ log((high - low) / 2)``.
@@ -79,23 +82,20 @@ class PolicyDensity:
         obs_t, act = obs_t.reshape(-1, obs_t.shape[-1]), act.reshape(-1, act.shape[-1])
         if self.kind == "ppo":
             dist = self.model.policy.get_distribution(obs_t).distribution
-            out = censored_log_prob(act, dist.mean.double(), dist.stddev.double(), self.low, self.high)
+            out = clipped_log_prob(act, dist.mean.double(), dist.stddev.double(), self.low, self.high)
         else:
             mean, log_std, _ = self.model.actor.get_action_dist_params(obs_t)
             out = squashed_log_prob(act, mean.double(), log_std.double(), self.low, self.high)
         return out.reshape(lead)
 
 
-def censored_log_prob(actions: Tensor, mean: Tensor, std: Tensor, low: Tensor, high: Tensor) -> Tensor:
-    """Log-likelihood of env-space ``actions`` under ``clip(N(mean, std), low, high)``: the density
-    inside the bounds, the probability of the clip at a bound (per dimension, then summed)."""
-    out = torch.distributions.Normal(mean, std).log_prob(actions)
-    at_low, at_high = actions <= low, actions >= high
-    if bool(at_low.any() or at_high.any()):
-        below = torch.special.log_ndtr((low - mean) / std)
-        above = torch.special.log_ndtr((mean - high) / std)
-        out = torch.where(at_low, below, torch.where(at_high, above, out))
-    return out.sum(-1)
+def clipped_log_prob(actions: Tensor, mean: Tensor, std: Tensor, low: Tensor, high: Tensor) -> Tensor:
+    """Gaussian log-density of env-space ``actions``, the mean held inside ``[low, high]`` for an
+    action dimension at (or beyond) a bound: past the bound, moving the mean further out leaves
+    the clipped action's ``log π`` at its peak instead of lowering it."""
+    at_bound = (actions <= low) | (actions >= high)
+    centre = torch.where(at_bound, torch.minimum(torch.maximum(mean, low), high), mean)
+    return torch.distributions.Normal(centre, std).log_prob(actions).sum(-1)
 
 
 def squashed_log_prob(actions: Tensor, mean: Tensor, log_std: Tensor, low: Tensor, high: Tensor) -> Tensor:
