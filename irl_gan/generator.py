@@ -93,8 +93,7 @@ def clipped_log_prob(actions: Tensor, mean: Tensor, std: Tensor, low: Tensor, hi
     """Gaussian log-density of env-space ``actions``, the mean held inside ``[low, high]`` for an
     action dimension at (or beyond) a bound: past the bound, moving the mean further out leaves
     the clipped action's ``log π`` at its peak instead of lowering it."""
-    at_bound = (actions <= low) | (actions >= high)
-    centre = torch.where(at_bound, torch.minimum(torch.maximum(mean, low), high), mean)
+    centre = torch.where((actions <= low) | (actions >= high), mean.clamp(low, high), mean)
     return torch.distributions.Normal(centre, std).log_prob(actions).sum(-1)
 
 
