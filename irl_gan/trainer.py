@@ -123,6 +123,15 @@ class TrainConfig:
     """Clip the cost's gradient norm (None: off)."""
     entropy_reward: bool = True
     """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
+    reward_log_pi: str = "action"
+    """Which ``log π`` the reward's ``-α log π`` takes with PPO. ``action``: that of the action the
+    env took, clipped to the bounds, as the discriminator scores it (``irl_gan.generator``: for
+    an action at a bound, the density with the mean held inside the bounds, so a policy whose
+    mean passes the bound earns less entropy from its clipped actions). ``sample``: that of the
+    Gaussian sample PPO drew before the clip (SB3's own ``log_prob``), whose mean over the
+    policy's draws is minus its entropy whatever the mean: the reward neither pays nor charges
+    for saturating. The discriminator's ``log q`` is the same either way. SAC draws inside the
+    bounds, so only ``action`` applies to it."""
     temperature: float = 1.0
     """The MaxEnt temperature α, carried into both players: the discriminator's logit is
     ``-c - log Z - α log q`` and the reward ``-c - α log π`` (with SAC, its entropy weight;
@@ -278,6 +287,8 @@ def _check_setting(key: str, value) -> None:
     elif key == "rank_noise":
         ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(number(v) and v > 0 for v in value) and list(value) == sorted(set(value))
         want = "a list of increasing positive noise shares, such as [0.1, 0.5, 1.0]"
+    elif key == "reward_log_pi":
+        ok, want = value in ("action", "sample"), "'action' or 'sample'"
     elif key in ("task", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
@@ -376,6 +387,9 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
     if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in (*_NO_COST, "drex"):
         raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
+    if merged.get("reward_log_pi", "action") == "sample" and (merged.get("generator", "ppo") != "ppo" or merged.get("algo") in (*_NO_GENERATOR, "gail")):
+        raise UserError("'reward_log_pi: sample' puts the log-density of PPO's draws before the clip in a reward with -α log π: use it with --generator ppo "
+                        "and gcl, gan-gcl or airl, or set it to 'action'")
     if merged.get("bc_init") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     if "disc_replay" in merged:
@@ -668,7 +682,11 @@ class Trainer:
         elif self.estimator is None:
             reward = flat["rews"].astype(np.float64)
         else:
-            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
+            from_sample = self.config.entropy_reward and self.config.reward_log_pi == "sample"
+            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward and not from_sample)
+            if from_sample:
+                # The buffer's log-densities of the draws, laid out (steps, envs) as the recorder's steps.
+                reward -= self.config.temperature * buffer.log_probs.reshape(n).astype(np.float64)
         if not np.isfinite(reward).all():
             raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
         gamma = self.model.gamma

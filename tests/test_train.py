@@ -176,6 +176,53 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
 
 
+def test_reward_log_pi_sample_gives_ppo_the_entropy_of_its_draws_before_the_clip(tmp_path, setup):
+    """reward_log_pi: sample subtracts α log π of the Gaussian draws PPO stored (before the clip)
+    instead of the clipped actions' density: the same number where a draw was inside the bounds
+    (so the buffer's layout matches the recorder's), another where the env got a clipped one."""
+    from irl_gan.data import load_demos
+    from irl_gan.errors import UserError
+    from irl_gan.tasks import load_spec
+    from irl_gan.trainer import Trainer, resolve_config
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    wide = {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "temperature": 0.5, "policy_kwargs": {"net_arch": [8], "log_std_init": 1.0}}
+    config = resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample"})])
+    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    seen = {}
+    relabel = trainer.relabel
+
+    def spy(buffer, last_values, dones):
+        out = relabel(buffer, last_values, dones)
+        r = trainer.recorder.rollout_arrays()
+        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in r.items()}
+        seen["sample"] = buffer.log_probs.reshape(-1).astype(np.float64)
+        seen["action"] = trainer.density.log_prob(flat["obs"], flat["acts"]).numpy()
+        seen["no_entropy"] = trainer.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], entropy=False)
+        seen["clipped"] = (np.abs(flat["acts"]) >= 2.0).any(-1)
+        seen["buffer"] = buffer.rewards.reshape(-1) * trainer.reward_scale.std
+        return out
+
+    trainer.relabel = spy
+    trainer.train(progress=False)
+    clipped = seen["clipped"]
+    assert 0 < clipped.sum() < len(clipped)
+    # The same density where the draw was inside the bounds, up to the observation statistics,
+    # which moved during the rollout; a draw past a bound is further from the mean than the bound.
+    gap = seen["action"] - seen["sample"]
+    assert np.abs(gap[~clipped]).max() < 1e-2
+    assert (gap[clipped] > -1e-2).all() and gap[clipped].mean() > 0.1
+    # Pendulum neither ends nor truncates within 64 steps: no bootstrap is added.
+    assert np.allclose(seen["buffer"], seen["no_entropy"] - 0.5 * seen["sample"], rtol=1e-4, atol=1e-4)
+
+    for bad in ({"generator": "sac"}, {"algo": "gail"}, {"algo": "rl"}):
+        with pytest.raises(UserError, match="'reward_log_pi: sample' .* use it with --generator ppo"):
+            resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample", **bad})])
+    with pytest.raises(UserError, match="'reward_log_pi' must be 'action' or 'sample', got 'clip'"):
+        resolve_config(spec, [("test", {**wide, "reward_log_pi": "clip"})])
+
+
 def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_path, setup):
     """log_pi_demo and log_pi_gen: α log π per step of each side of the cost's batch under the
     policy of that moment. The first round's batch is the same at α = 1 and α = 0.5 (one seed,
