@@ -131,7 +131,10 @@ class TrainConfig:
     Gaussian sample PPO drew before the clip (SB3's own ``log_prob``), whose mean over the
     policy's draws is minus its entropy whatever the mean: the reward neither pays nor charges
     for saturating. The discriminator's ``log q`` is the same either way. SAC draws inside the
-    bounds, so only ``action`` applies to it."""
+    bounds, so only ``action`` applies to it. On HalfCheetah (ranked, seed 1) ``sample`` paid
+    for width instead: a draw past the bound costs the env nothing more, and the policy's std
+    rose from 0.40 to 1.04 by 400k while its score fell to -0.01
+    (benchmarks/results/quality-halfcheetah.md)."""
     temperature: float = 1.0
     """The MaxEnt temperature α, carried into both players: the discriminator's logit is
     ``-c - log Z - α log q`` and the reward ``-c - α log π`` (with SAC, its entropy weight;
