@@ -625,11 +625,17 @@ class Trainer:
         return 0 < self.config.cost_until < self.model.num_timesteps
 
     @torch.no_grad()
-    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool) -> np.ndarray:
+    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool, step_log_pi: np.ndarray | None = None) -> np.ndarray:
         """The estimator's reward for raw transitions; a termination also earns the discounted
-        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``."""
+        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``. With ``entropy``, the
+        ``α log π`` per step is ``step_log_pi`` where given, else the policy's density of ``acts``."""
         seg = transitions(obs, acts, next_obs, terminated)
-        log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
+        if not entropy:
+            log_pi = torch.zeros(len(seg), 1)
+        elif step_log_pi is not None:
+            log_pi = torch.as_tensor(np.asarray(step_log_pi, dtype=np.float32).reshape(len(seg), 1))
+        else:
+            log_pi = self._log_pi(seg)
         reward = self.reward_estimator.reward(seg, log_pi).sum(-1).double().numpy()
         gamma = self.model.gamma
         return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * self._absorbing_reward()
@@ -685,11 +691,9 @@ class Trainer:
         elif self.estimator is None:
             reward = flat["rews"].astype(np.float64)
         else:
-            from_sample = self.config.entropy_reward and self.config.reward_log_pi == "sample"
-            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward and not from_sample)
-            if from_sample:
-                # The buffer's log-densities of the draws, laid out (steps, envs) as the recorder's steps.
-                reward -= self.config.temperature * buffer.log_probs.reshape(n).astype(np.float64)
+            # reward_log_pi sample: the buffer's log-densities of the draws, laid out (steps, envs) as the recorder's steps.
+            drawn = self.config.temperature * buffer.log_probs.reshape(n) if self.config.reward_log_pi == "sample" else None
+            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward, drawn)
         if not np.isfinite(reward).all():
             raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
         gamma = self.model.gamma
