@@ -30,6 +30,7 @@ from irl_gan.data import Demonstrations, state_action_pairs
 from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
+from irl_gan.resets import DemoStateResets, demo_states
 from irl_gan.reward import COST_HISTORY, LearnedReward
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_text, latest_dir
 from irl_gan.segments import Segments, make_segments, transitions
@@ -214,6 +215,13 @@ class TrainConfig:
     windows of that ranking to the discriminator's loss. A discriminator alone ranks the demos
     above the generator of its moment and nothing else, so the behaviour a fresh agent finds
     first (standing, on HalfCheetah) can be rated above the expert; the ranking keeps it below."""
+    demo_resets: float = 0.0
+    """Share of the generator's episodes that start from a state of the demos (drawn uniformly
+    from the demo episodes learned from) instead of the env's initial distribution: Peng et al.'s
+    reference state initialisation (``irl_gan.resets``). The discriminator, the reward and the
+    evaluations are unchanged; the training returns in the metrics count these episodes too.
+    Needs an env whose observation is its joint positions and velocities (the MuJoCo locomotion
+    tasks)."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
     bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
@@ -260,7 +268,7 @@ _BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature", "rank_weight")
 _FRACTION = ("reward_tau",)
 _NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
-_SHARE = ("disc_replay",)
+_SHARE = ("disc_replay", "demo_resets")
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
 
@@ -384,6 +392,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
     if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in _NO_GENERATOR):
         raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
+    if merged.get("demo_resets") and merged.get("algo") in _NO_GENERATOR:
+        raise UserError(f"'demo_resets' starts an imitation generator's episodes from demo states; --algo {merged['algo']} trains none against demos: set demo_resets to 0")
     if merged.get("cost_until") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'cost_until' stops the cost learning while the generator goes on; --algo {merged['algo']} trains no generator against a cost: set cost_until to 0")
     if merged.get("shaped") and merged.get("algo") in _NO_COST:
@@ -395,8 +405,9 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
                         "and gcl, gan-gcl or airl, or set it to 'action'")
     if merged.get("bc_init") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
-    if "disc_replay" in merged:
-        merged["disc_replay"] = float(merged["disc_replay"])
+    for key in _SHARE:
+        if key in merged:
+            merged[key] = float(merged[key])
     if merged.get("rank_weight") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'rank_weight' adds the drex ranking to a generator's cost updates; --algo {merged['algo']} has none "
                         "(--algo drex fits the ranking alone): set rank_weight to 0")
@@ -433,7 +444,11 @@ class Trainer:
             self._demo_episodes = demos.select(config.demo_episodes, config.drop_terminated_demos)
             self.demo_segments = make_segments(self._demo_episodes, self.k)
 
-        self.recorder = Recorder(make_vec_env(lambda: spec.make_env(), n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
+        make_env = spec.make_env
+        if config.demo_resets:
+            starts = demo_states(self._demo_episodes)
+            make_env = lambda: DemoStateResets(spec.make_env(), starts, config.demo_resets)  # noqa: E731
+        self.recorder = Recorder(make_vec_env(make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
         gamma = (config.ppo if config.generator == "ppo" else config.sac).get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
