@@ -221,7 +221,9 @@ class TrainConfig:
     reference state initialisation (``irl_gan.resets``). The discriminator, the reward and the
     evaluations are unchanged; the training returns in the metrics count these episodes too.
     Needs an env whose observation is its joint positions and velocities (the MuJoCo locomotion
-    tasks)."""
+    tasks). On HalfCheetah with PPO (ranked, seeds 0, 1 and 3) a share of 0.5 did not keep the
+    generator out of the nose-down crawl: 0.06-0.11 at 500k, as without it
+    (benchmarks/results/quality-halfcheetah.md)."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
     bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
