@@ -136,8 +136,9 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
 
     spec = load_spec("halfcheetah")
     resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
-    assert (resolve({}).rank_weight, resolve({}).state_only) == (1.0, True)  # gan-gcl is the default algo
+    assert (resolve({}).rank_weight, resolve({}).state_only, resolve({}).rank_noise) == (1.0, True, (0.05, 1.0))  # gan-gcl is the default algo
     assert (resolve({"algo": "airl"}).rank_weight, resolve({"algo": "airl"}).state_only) == (0.0, False)
+    assert resolve({"algo": "drex"}).rank_noise == (0.1, 0.25, 0.5, 0.75, 1.0)
     assert resolve({"algo": "gan-gcl"}, {"rank_weight": 0.0}).rank_weight == 0.0
     assert resolve({"algo": "airl"}, {"algo": "gan-gcl"}).rank_weight == 1.0  # the last layer's algo chooses
     assert resolve({"algo": "gan-gcl"}).ppo["n_epochs"] == 20  # the task's train: block still applies
