@@ -31,12 +31,12 @@ class DemoStateResets(gym.Wrapper):
             raise UserError(f"demo_resets {share}: it is the share of episodes started from a demo state; use a number in [0, 1]")
         self.states, self.share = np.asarray(states, dtype=np.float64), share
         sim = env.unwrapped
+        name = env.spec.id if env.spec else type(sim).__name__
         if not hasattr(sim, "set_state") or not hasattr(sim, "_get_obs"):
-            raise UserError(f"demo_resets needs a MuJoCo env whose state can be set; {env.spec.id if env.spec else type(sim).__name__} is not one: set demo_resets to 0")
-        nq, nv = sim.model.nq, sim.model.nv
-        self._hidden = nq + nv - self.states.shape[1]  # root coordinates the observation leaves out
+            raise UserError(f"demo_resets needs a MuJoCo env whose state can be set; {name} is not one: set demo_resets to 0")
+        self._hidden = sim.model.nq + sim.model.nv - self.states.shape[1]  # root coordinates the observation leaves out
         if not 0 <= self._hidden <= 2 or not self._matches(self.states[0]):
-            raise UserError(f"demo_resets: {env.spec.id if env.spec else type(sim).__name__}'s observations are not its joint positions and "
+            raise UserError(f"demo_resets: {name}'s observations are not its joint positions and "
                             "velocities, so a demo observation does not give a state to start from: set demo_resets to 0")
 
     def _state(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
