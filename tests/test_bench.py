@@ -127,6 +127,24 @@ def test_run_curves_does_not_credit_a_cloned_start_to_training(tmp_path):
     assert "cloned first (500 BC steps" in line and "no -log π in the reward" in line
 
 
+def test_cost_rounds_counts_only_rounds_from_the_start_and_the_demo_lapses(tmp_path):
+    spec_ = importlib.util.spec_from_file_location("cost_rounds", ROOT / "benchmarks" / "cost_rounds.py")
+    cost_rounds = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(cost_rounds)
+    run = tmp_path / "run"
+    run.mkdir()
+    # Rows without a cost round (no disc_acc_demo) and rounds before the start are left out.
+    (run / "metrics.csv").write_text(
+        "env_steps,disc_acc_demo,disc_acc_gen,energy_demo,energy_gen,ent_coef\n"
+        "50,0.0,0.0,0.0,100.0,9.0\n100,0.9,0.7,-3.0,-2.0,0.03\n150,,,,,\n200,0.1,0.7,-3.0,-2.0,0.03\n"
+        "300,0.9,0.7,-3.0,-2.0,0.03\n400,0.9,0.7,-3.0,-2.0,0.03\n")
+    line = cost_rounds.row("mine", run, 100)
+    assert line.startswith("| mine (0k–0k) |") and "| 1.00, 1.00, 1.00 |" in line and "| 0.03, 0.03, 0.03 |" in line
+    assert line.endswith("| 25.0% |")
+    with pytest.raises(SystemExit, match="no cost rounds from env step 500"):
+        cost_rounds.row("mine", run, 500)
+
+
 @pytest.mark.skipif(not (ROOT / ".peer" / "imitation" / "imitation").is_dir(), reason="the peer is installed by `make peer-imitation`")
 def test_a_stopped_peer_cell_resumes_from_its_checkpoint(tmp_path):
     import os
