@@ -1,5 +1,5 @@
 """Reward recovery where the true reward is known (issue 5): gan-gcl with a state-only cost on the
-point-mass maze (4 demos, the task's defaults in envs/pointmaze.yaml), then `irl-gan eval-reward`:
+point-mass maze (4 demos, the task's defaults in irl_gan/envs/pointmaze.yaml), then `irl-gan eval-reward`:
 Pearson and Spearman correlation with the true reward on held-out transitions, the EPIC distance
 (exact: the maze's reward has a closed form), and the correlation over the whole plane at rest.
 Then, for the seeds in --retrain, `irl-gan retrain` trains a fresh PPO agent on the frozen learned

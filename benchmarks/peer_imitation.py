@@ -2,7 +2,7 @@
 settings. Run by benchmarks/bench.py with PYTHONPATH=.peer/imitation (make peer-imitation);
 imitation never becomes a dependency of irl_gan.
 
-The generator is SB3 PPO with the task's settings (``envs/TASK.yaml`` ``train:`` over irl_gan's
+The generator is SB3 PPO with the task's settings (``irl_gan/envs/TASK.yaml`` ``train:`` over irl_gan's
 TrainConfig defaults: n_envs, n_steps, batch size, epochs, learning rate, policy network). As in
 imitation's own examples, PPO sees raw observations and the reward network normalises its
 inputs (RunningNorm); a VecNormalize under imitation's wrappers would show the discriminator

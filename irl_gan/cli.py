@@ -50,7 +50,7 @@ def expert() -> None:
 @click.option("--eval-episodes", type=click.IntRange(min=1), default=50, show_default=True, help="Episodes for the card's returns.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
 def expert_train(task, out, timesteps, resume, force, eval_episodes, no_progress) -> None:
-    """Train TASK's expert by its recipe (envs/TASK.yaml) and write its agent directory.
+    """Train TASK's expert by its recipe (irl_gan/envs/TASK.yaml) and write its agent directory.
 
     Writes OUT/model.zip (SB3 checkpoint), OUT/obs_norm.npz (if the recipe normalises
     observations) and OUT/card.yaml (recipe, seed, steps, wall time, return mean +- std over
@@ -236,7 +236,7 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 
 
 @cli.command()
-@click.option("--task", required=True, help="Task name (envs/TASK.yaml holds its default settings).")
+@click.option("--task", required=True, help="Task name (irl_gan/envs/TASK.yaml holds its default settings).")
 @click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
 @click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl", "bc", "drex"]), default=None,
               help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost); bc: behavioural cloning; "

@@ -1,6 +1,6 @@
 """Training the expert agents that demonstrations are recorded from.
 
-``train_expert`` follows the task's recipe (``envs/TASK.yaml``), checkpoints as it goes so a
+``train_expert`` follows the task's recipe (``irl_gan/envs/TASK.yaml``), checkpoints as it goes so a
 killed run resumes, then evaluates the expert and a random policy over >= 50 episodes and
 writes the agent directory: ``model.zip``, ``obs_norm.npz`` (if normalised) and ``card.yaml``.
 """

@@ -1,4 +1,4 @@
-"""Task specs: the standard tasks described as data, one YAML file per task in ``envs/``.
+"""Task specs: the standard tasks described as data, one YAML file per task in ``irl_gan/envs/``.
 
 A spec names the gymnasium id, the horizon, the expert recipe and, once measured, the
 normalisation scores ``random`` and ``expert`` (mean true return over >= 50 episodes).
@@ -22,9 +22,15 @@ RECIPE_KEYS = {"algo", "timesteps", "seed", "n_envs", "normalize", "hyperparamet
 ALGOS = ("ppo", "sac")
 
 
-def envs_dir() -> Path:
-    """Folder holding the task specs: ``$IRL_GAN_ENVS`` or the repository's ``envs/``."""
-    return Path(os.environ.get("IRL_GAN_ENVS", Path(__file__).resolve().parent.parent / "envs"))
+SHIPPED_SPECS = Path(__file__).resolve().parent / "envs"
+"""The shipped task specs and their MJCF files (package data)."""
+
+
+def spec_dirs() -> list[Path]:
+    """Folders searched for task specs: those in ``$IRL_GAN_ENVS`` (``os.pathsep``-separated),
+    then the shipped ones; a user's spec of the same name wins."""
+    extra = [Path(p) for p in os.environ.get("IRL_GAN_ENVS", "").split(os.pathsep) if p]
+    return [*extra, SHIPPED_SPECS]
 
 
 def agents_dir() -> Path:
@@ -79,7 +85,7 @@ class TaskSpec:
         kwargs = {**self.env_kwargs, **overrides}
         if "xml_file" in kwargs and not Path(kwargs["xml_file"]).is_absolute():
             # A task's own MJCF file (a transfer task's changed body) lives beside its spec.
-            kwargs["xml_file"] = str(envs_dir() / kwargs["xml_file"])
+            kwargs["xml_file"] = str((self.path.parent if self.path else SHIPPED_SPECS) / kwargs["xml_file"])
         with _upstream_model_warnings_dropped():
             return gym.make(self.env_id, max_episode_steps=self.horizon, render_mode=render_mode, **kwargs)
 
@@ -109,7 +115,7 @@ def _upstream_model_warnings_dropped():
 
 
 def available_tasks() -> list[str]:
-    return sorted(p.stem for p in envs_dir().glob("*.yaml"))
+    return sorted({p.stem for d in spec_dirs() for p in d.glob("*.yaml")})
 
 
 def _require(cond: bool, path: Path, message: str) -> None:
@@ -161,8 +167,8 @@ def load_spec(task: str) -> TaskSpec:
     """The spec of a task by name (``halfcheetah``) or by path to a YAML file."""
     path = Path(task)
     if path.suffix not in (".yaml", ".yml"):
-        path = envs_dir() / f"{task.lower()}.yaml"
-        if not path.exists():
+        path = next((d / f"{task.lower()}.yaml" for d in spec_dirs() if (d / f"{task.lower()}.yaml").exists()), None)
+        if path is None:
             raise UserError(f"unknown task '{task}'; known tasks: {', '.join(available_tasks())}")
     elif not path.exists():
         raise UserError(f"task spec {path} does not exist")

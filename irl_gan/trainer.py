@@ -42,7 +42,7 @@ class TrainConfig:
     """Everything a run needs; saved as ``config.yaml`` so the run can be reproduced."""
 
     task: str
-    """Task name (``envs/TASK.yaml``)."""
+    """Task name (``irl_gan/envs/TASK.yaml``)."""
     demos: str | None
     """Demonstration dataset (.h5); none for algo rl, which learns no cost."""
     algo: str = "gan-gcl"

@@ -13,9 +13,9 @@ sys.path.insert(0, str(ROOT))
 
 @pytest.fixture
 def envs_copy(tmp_path, monkeypatch):
-    """A private copy of envs/ so a test may write scores into a spec."""
+    """A private copy of the shipped specs, searched first, so a test may write scores into a spec."""
     dst = tmp_path / "envs"
-    shutil.copytree(ROOT / "envs", dst)
+    shutil.copytree(ROOT / "irl_gan" / "envs", dst, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     monkeypatch.setenv("IRL_GAN_ENVS", str(dst))
     return dst
 

@@ -126,7 +126,7 @@ def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_orac
 
 
 def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_override_them():
-    """HalfCheetah's gan-gcl ranks (envs/halfcheetah.yaml); its other algos, and a run resumed
+    """HalfCheetah's gan-gcl ranks (irl_gan/envs/halfcheetah.yaml); its other algos, and a run resumed
     from a saved config, keep their own settings."""
     import dataclasses
 

@@ -1,5 +1,5 @@
 """irl_gan's own gymnasium tasks: the point-mass maze with a known reward, and the transfer tasks
-(changed dynamics). Their MJCF files are in the repository's ``envs/``.
+(changed dynamics). Their MJCF files and every task spec (``*.yaml``) live beside this module.
 
 Importing this module registers them (``irl_gan/PointMaze-v0``, ...); ``TaskSpec.make_env`` does.
 """

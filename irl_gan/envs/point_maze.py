@@ -14,7 +14,7 @@ import numpy as np
 from gymnasium import spaces, utils
 from gymnasium.envs.mujoco.mujoco_env import MujocoEnv
 
-from irl_gan.tasks import envs_dir
+from irl_gan.tasks import SHIPPED_SPECS
 
 GOAL = np.array([0.0, 0.7])
 START = np.array([0.0, -0.7])
@@ -32,7 +32,7 @@ class PointMaze(MujocoEnv, utils.EzPickle):
         utils.EzPickle.__init__(self, xml_file, frame_skip, reset_noise, **kwargs)
         self.reset_noise = reset_noise
         obs_space = spaces.Box(-np.inf, np.inf, shape=(4,), dtype=np.float64)
-        MujocoEnv.__init__(self, str(envs_dir() / xml_file), frame_skip, observation_space=obs_space, camera_name="top", **kwargs)
+        MujocoEnv.__init__(self, str(SHIPPED_SPECS / xml_file), frame_skip, observation_space=obs_space, camera_name="top", **kwargs)
         self.metadata["render_fps"] = int(np.round(1.0 / self.dt))
 
     def _get_obs(self) -> np.ndarray:
