@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from irl_gan.errors import UserError
+from irl_gan.evaluation import EVAL_SEED
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,6 +63,8 @@ def expert_train(task, out, timesteps, resume, force, eval_episodes, no_progress
     from irl_gan.tasks import agents_dir, load_spec
 
     spec = load_spec(task)
+    if spec.expert is None:
+        raise UserError(f"task '{spec.task}' has no expert recipe; add an 'expert:' section (algo, timesteps, seed, ...) to its spec file")
     out = out or agents_dir() / spec.task
     if resume and force:
         raise UserError("--resume and --force contradict each other; pass one")
@@ -136,10 +139,14 @@ def demos() -> None:
 def _load_checked(path: Path, task: str | None):
     """Validate a dataset, and check it against ``task`` or, if known, the task it names."""
     from irl_gan.data import load_demos, read_meta
-    from irl_gan.tasks import available_tasks, load_spec
+    from irl_gan.tasks import load_spec
 
-    name = task or read_meta(path).get("task")
-    spec = load_spec(name) if task is not None or name in available_tasks() else None
+    if task is not None:
+        return load_demos(path, load_spec(task))
+    try:
+        spec = load_spec(read_meta(path).get("task") or "")
+    except UserError:
+        spec = None  # a task this machine does not know: the dataset is still checked on its own
     return load_demos(path, spec)
 
 
@@ -157,8 +164,10 @@ def _print_summary(demos_) -> None:
         lines.append(
             f"  normalised   {s['normalised_mean']:.3f} +- {s['normalised_std']:.3f}  (random {sc['random']:.1f}, expert {sc['expert']:.1f})"
         )
+        if sc.get("zero") is not None and sc["zero"] > sc["random"]:
+            lines.append(f"  acting zero  {sc['zero']:.1f} ({(sc['zero'] - sc['random']) / (sc['expert'] - sc['random']):.3f} normalised): the bar to beat, above random")
     else:
-        lines.append("  normalised   n/a (no normalisation scores for this task yet)")
+        lines.append("  normalised   n/a (no normalisation scores for this task yet; measure them with irl-gan scores TASK --agent EXPERT)")
     agent = demos_.meta.get("agent") or {}
     lines.append(f"  agent        {agent.get('path') or agent.get('callable') or agent.get('checkpoint') or 'unknown'} ({mode} actions)")
     click.echo("\n".join(lines))
@@ -236,7 +245,7 @@ def demos_export_minari(path, dataset_id, data_path) -> None:
 
 
 @cli.command()
-@click.option("--task", required=True, help="Task name (irl_gan/envs/TASK.yaml holds its default settings).")
+@click.option("--task", default=None, help="A shipped task, a spec file or a gymnasium id (Hopper-v5, module:EnvId) [default: the demos' task].")
 @click.option("--demos", "demos_path", type=click.Path(path_type=Path), default=None, help="Demonstrations (.h5).")
 @click.option("--algo", type=click.Choice(["gan-gcl", "gcl", "airl", "gail", "rl", "bc", "drex"]), default=None,
               help="Estimator [default: gan-gcl]; rl: the generator on the true reward (the oracle, no cost); bc: behavioural cloning; "
@@ -265,7 +274,7 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
 
     flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
              "demo_episodes": demo_episodes, "steps": steps, "seed": seed}
-    spec = load_spec(task)
+    spec = load_spec(task or _task_of(demos_path))
     config, s = _run_training(spec, out, config_file, flags, resume, no_progress)
     line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
     if s.get("true_return") is not None:
@@ -277,6 +286,18 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
         if s.get("eval_normalised") is not None:
             line += f" (normalised {s['eval_normalised']:.3f})"
     click.echo(f"{line} -> {out}" + (f"  (tensorboard --logdir {out / 'tb'})" if (out / "tb").is_dir() else ""))
+
+
+def _task_of(demos_path: Path | None) -> str:
+    """The task a dataset was recorded on, for commands given no --task."""
+    from irl_gan.data import read_meta
+
+    if demos_path is None:
+        raise UserError("no task given; pass --task (a shipped task, a spec file or a gymnasium id) or --demos recorded on it")
+    task = read_meta(demos_path).get("task")
+    if not task:
+        raise UserError(f"{demos_path} names no task; pass --task")
+    return task
 
 
 def _given_layers(config_file: Path | None, flags: dict) -> list[tuple[str, dict]]:
@@ -344,8 +365,9 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
 @click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
               help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/), or the snapshot taken at env step STEP.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK, with -average or -atSTEP for --cost].")
+@click.option("--agent", default=None, help="Expert whose transitions join the held-out set (agent directory, SB3 .zip or module:function) [default: the task's shipped expert, if any].")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
-def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
+def eval_reward(run, task, episodes, seed, which, out, agent, no_progress) -> None:
     """How well RUN's learned reward matches the true reward, on held-out transitions.
 
     Prints the Pearson and Spearman correlations of learned with true reward, and the EPIC
@@ -368,9 +390,10 @@ def eval_reward(run, task, episodes, seed, which, out, no_progress) -> None:
     out = out or run / f"reward-eval-{spec.task}{cost_label(which)}"
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a directory for the plots and reward_eval.yaml")
-    r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress, which=which)
+    r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress, which=which, agent=agent)
     atomic_write_text(out / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
     click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())})")
+    click.echo(f"  expert: {r['expert_agent']}" if r["expert_agent"] else "  expert: none found, its transitions are left out (pass --agent to include them)")
     click.echo(f"  Pearson {r['pearson']:.3f}   Spearman {r['spearman']:.3f}")
     if r["epic"] is not None and r["epic"] != r["epic"]:
         click.echo("  EPIC: n/a, a canonical reward is constant over these transitions (the learned reward ranks nothing)")
@@ -410,7 +433,7 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
     if not saved.is_file():
         raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
     read_metrics(run)
-    spec = load_spec((yaml.safe_load(saved.read_text()) or {}).get("task", ""))
+    spec = load_spec(_run_task(run, "a run directory written by irl-gan train"))
     if not no_eval and (run / "cost.pt").is_file() and not any(run.glob("reward-eval-*/reward_eval.yaml")):
         from irl_gan.reward_eval import evaluate_reward
 
@@ -427,7 +450,7 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
                 video = render_policy(run, spec, Path(tmp) / "policy.mp4", steps=video_steps)
             except UserError as exc:
                 click.echo(f"no video in the report: {exc}", err=True)
-        atomic_write_text(out, build_report(run, video))
+        atomic_write_text(out, build_report(run, video, spec.scores))
     click.echo(f"report written to {out}")
 
 
@@ -544,9 +567,10 @@ def verify(demos_path, segments, seed, tol) -> None:
 
 @cli.command("eval-policy")
 @click.argument("agent")
-@click.option("--task", required=True, help="Task to evaluate on.")
+@click.option("--task", default=None, help="Task to evaluate on [default: the run's own, when AGENT is a training run].")
 @click.option("--episodes", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True, help="Episode i is reset with seed SEED + i.")
+@click.option("--seed", type=int, default=EVAL_SEED, show_default=True,
+              help="Episode i is reset with seed SEED + i (the default keeps clear of record's seeds, which start at 0).")
 @click.option("--stochastic", is_flag=True, help="Sample actions instead of taking the mean action.")
 @click.option("--video", type=click.Path(path_type=Path), default=None, help="Render the first episode(s) headless to this .mp4.")
 @click.option("--video-episodes", type=click.IntRange(min=1), default=1, show_default=True)
@@ -557,7 +581,7 @@ def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, 
     from irl_gan.evaluation import evaluate_policy
     from irl_gan.tasks import load_spec
 
-    spec = load_spec(task)
+    spec = load_spec(task or _run_task(Path(agent), "--task"))
     policy = load_policy(agent, deterministic=not stochastic)
     r = evaluate_policy(spec, policy, episodes, seed, video, video_episodes, progress=not no_progress, agent_name=agent)
     line = f"{spec.task}: return {r['mean']:.2f} +- {r['std']:.2f} over {r['episodes']} episodes (mean length {r['length_mean']:.0f})"
@@ -566,6 +590,65 @@ def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, 
     click.echo(line)
     if video:
         click.echo(f"video: {r['video']} ({r['video_frames']} frames)")
+
+
+@cli.command()
+@click.argument("task")
+@click.option("--agent", default=None, help="Expert to score (agent directory, SB3 .zip or module:function) [default: the task's shipped expert, if any].")
+@click.option("--episodes", type=click.IntRange(min=1), default=50, show_default=True, help="Episodes for each policy.")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
+def scores(task, agent, episodes, no_progress) -> None:
+    """Measure TASK's normalisation scores and keep them for every later command.
+
+    Rolls out a random policy, a policy that always acts zero and the expert (--agent, or the
+    shipped one), each for --episodes episodes from the evaluation seeds, and stores the mean
+    returns in ~/.irl_gan/scores.yaml ($IRL_GAN_HOME), where they override the task spec's own.
+    Normalised scores are then (R - random) / (expert - random); where acting zero beats random,
+    demos info and the report say so.
+    """
+    import numpy as np
+
+    from irl_gan.agents import check_policy_space, load_policy
+    from irl_gan.reward_eval import expert_agent
+    from irl_gan.rollout import random_policy, rollout
+    from irl_gan.tasks import Scores, load_spec, store_scores
+
+    spec = load_spec(task)
+    expert_path = expert_agent(spec, agent)
+    if expert_path is None and spec.scores is None:
+        raise UserError(f"task '{spec.task}' has no shipped expert and no expert score; pass --agent with an expert to score")
+    env = spec.make_env()
+    try:
+        space = env.action_space
+        zero = np.clip(np.zeros(space.shape, space.dtype), space.low, space.high)
+        policies = [("random", random_policy(env)), ("zero-action", lambda obs: zero)]
+        if expert_path is not None:
+            expert = load_policy(expert_path)
+            check_policy_space(expert, env, expert_path)
+            policies.append(("expert", expert))
+        means = {name: float(np.mean([e.ret for e in rollout(env, policy, episodes, EVAL_SEED, not no_progress, desc=name)]))
+                 for name, policy in policies}
+    finally:
+        env.close()
+    expert_mean = means.get("expert", spec.scores.expert if spec.scores else None)
+    if expert_mean == means["random"]:
+        raise UserError(f"the expert's mean return equals the random policy's ({expert_mean:.2f}): nothing to normalise against; pass a better --agent")
+    where = store_scores(spec, Scores(means["random"], expert_mean, episodes, means["zero-action"]))
+    click.echo(f"{spec.task}: random {means['random']:.2f}, zero-action {means['zero-action']:.2f}, expert {expert_mean:.2f}"
+               + ("" if "expert" in means else " (kept from the spec: no agent given)") + f" over {episodes} episodes -> {where}")
+    if means["zero-action"] > means["random"]:
+        click.echo(f"  acting zero scores {Scores(means['random'], expert_mean, episodes).normalise(means['zero-action']):.3f} normalised: "
+                   "a learned policy must beat that, not just 0")
+
+
+def _run_task(path: Path, flag: str) -> str:
+    """The task a training run was trained on, for commands given no task."""
+    import yaml
+
+    saved = path / "config.yaml"
+    if not saved.is_file():
+        raise UserError(f"{path} is not a training run (no config.yaml), so it names no task; pass {flag}")
+    return (yaml.safe_load(saved.read_text()) or {}).get("task") or ""
 
 
 # ---------------------------------------------------------------------------- entry point

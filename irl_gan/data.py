@@ -170,7 +170,7 @@ def space_from_dict(d: dict):
 def make_meta(spec, env, agent: dict | None, deterministic: bool | None, source: str) -> dict:
     """Metadata recorded with a dataset of ``spec``'s task."""
     return {
-        "task": spec.task,
+        "task": spec.ref,
         "env_id": spec.env_id,
         "horizon": spec.horizon,
         "observation_space": space_to_dict(env.observation_space),
@@ -422,6 +422,8 @@ def load_demos(path: str | Path, task=None) -> Demonstrations:
         if not meta.get("scores") and task.scores is not None:
             # Recorded before the task's scores were measured: normalise with today's.
             meta = {**meta, "scores": dataclasses.asdict(task.scores)}
+        elif meta.get("scores") and meta["scores"].get("zero") is None and task.scores is not None and task.scores.zero is not None:
+            meta = {**meta, "scores": {**meta["scores"], "zero": task.scores.zero}}
     lengths = a["episode_lengths"]
     act_ends = np.cumsum(lengths)
     obs_ends = np.cumsum(lengths + 1)

@@ -94,8 +94,9 @@ def _fmt(x) -> str:
     return f"{x:.3f}" if isinstance(x, float) else str(x)
 
 
-def build_report(run: Path, video: Path | None = None) -> str:
-    """The report's HTML for ``run``: what the run directory holds, nothing recomputed but what is passed in."""
+def build_report(run: Path, video: Path | None = None, scores=None) -> str:
+    """The report's HTML for ``run``: what the run directory holds, nothing recomputed but what is
+    passed in (``scores``: the task's normalisation scores, for the zero-action baseline)."""
     config = yaml.safe_load((run / "config.yaml").read_text()) if (run / "config.yaml").is_file() else {}
     rows = read_metrics(run)
     last = rows[-1] if rows else {}
@@ -111,6 +112,8 @@ def build_report(run: Path, video: Path | None = None) -> str:
                     ("best deterministic evaluation (normalised)", f"{float(best['eval_normalised']):.3f} at {int(best['env_steps']):,} steps")]
         reached = next((r for r in evals if float(r["eval_normalised"]) >= 0.9), None)
         summary.append(("first evaluation at >= 0.9", f"{int(reached['env_steps']):,} steps, {float(reached['wall_s']) / 60:.1f} min" if reached else "not reached"))
+    if scores is not None and scores.zero is not None and scores.zero > scores.random:
+        summary.append(("a policy acting zero (normalised)", f"{scores.zero:.1f} ({scores.normalise(scores.zero):.3f}): the bar to beat, above random"))
     if last.get("true_return"):
         summary.append(("last training-episode return", f"{float(last['true_return']):.1f}"))
     parts += ["<h2>Summary</h2>", _table(summary)]

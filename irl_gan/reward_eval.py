@@ -152,20 +152,31 @@ def epic_distance(learned: RewardFn, true: RewardFn, t: Transitions, gamma: floa
     return float(np.sqrt(max(0.0, 1.0 - rho) / 2.0))
 
 
-def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, progress: bool = True) -> Transitions:
-    """Transitions from the expert (if one ships), the expert with action noise, the run's own
-    policy (sampling) and a random policy: ``episodes`` episodes each, seeds from ``seed``."""
+def expert_agent(spec: TaskSpec, agent: str | Path | None = None) -> str | None:
+    """The expert whose transitions join the held-out set: ``agent`` if given, else the task's
+    shipped expert if there is one, else None."""
+    from irl_gan.tasks import agents_dir
+
+    if agent is not None:
+        return str(agent)
+    shipped = agents_dir() / spec.task
+    return str(shipped) if (shipped / "model.zip").exists() else None
+
+
+def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, progress: bool = True,
+                         agent: str | Path | None = None) -> Transitions:
+    """Transitions from the expert (``agent``, or the shipped one), the expert with action noise,
+    the run's own policy (sampling) and a random policy: ``episodes`` episodes each, seeds from ``seed``."""
     from irl_gan.agents import check_policy_space, load_policy
     from irl_gan.rollout import noisy_policy, random_policy, rollout
-    from irl_gan.tasks import agents_dir
 
     env = spec.make_env()
     rng = np.random.default_rng(seed)
     policies: list[tuple[str, Callable]] = []
-    expert_dir = agents_dir() / spec.task
-    if (expert_dir / "model.zip").exists():
-        expert = load_policy(expert_dir)
-        check_policy_space(expert, env, str(expert_dir))
+    expert_path = expert_agent(spec, agent)
+    if expert_path is not None:
+        expert = load_policy(expert_path)
+        check_policy_space(expert, env, expert_path)
         policies += [("expert", expert), ("expert + noise", noisy_policy(expert, env.action_space, 0.3, rng))]
     learned = load_policy(run, deterministic=False)
     check_policy_space(learned, env, str(run))
@@ -179,17 +190,18 @@ def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, pr
 
 
 def evaluate_reward(run: Path, spec: TaskSpec, episodes: int = 4, seed: int = 2_000_000, out: Path | None = None, progress: bool = True,
-                    which: str = "final") -> dict:
+                    which: str = "final", agent: str | Path | None = None) -> dict:
     """Correlations and EPIC of ``run``'s learned reward (``which``: its final cost, or the mean
     of its snapshots) against ``spec``'s true reward, with a scatter plot (and a heat-map on
     tasks over a plane) written to ``out``."""
     from irl_gan.reward import LearnedReward, run_cost
 
     learned = LearnedReward.for_task(run_cost(run, which), spec)
-    t = held_out_transitions(spec, run, episodes, seed, progress)
+    t = held_out_transitions(spec, run, episodes, seed, progress, agent)
     r_hat = learned(t.obs, t.acts, t.next_obs, t.terminated)
     result: dict = {"task": spec.task, "run": str(run), "cost": which, "transitions": len(t),
                     "sources": {s: int((t.source == s).sum()) for s in dict.fromkeys(t.source.tolist())},
+                    "expert_agent": expert_agent(spec, agent),
                     "pearson": round(pearson(r_hat, t.rews), 4), "spearman": round(spearman(r_hat, t.rews), 4)}
     result["per_source_pearson"] = {s: round(pearson(r_hat[t.source == s], t.rews[t.source == s]), 4) for s in result["sources"]}
     form = CLOSED_FORMS.get(spec.env_id)

@@ -345,7 +345,7 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     task_layers = _task_layers(spec, layers, fields["algo"].default)
     # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
-    merged: dict = {"task": spec.task}
+    merged: dict = {"task": spec.ref}
     merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
     sac_entropy_given = False
     for source, layer in [*task_layers, *layers]:

@@ -11,6 +11,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(autouse=True)
+def irl_gan_home(tmp_path, monkeypatch):
+    """Scores a test measures go to its own folder, never the user's ~/.irl_gan."""
+    monkeypatch.setenv("IRL_GAN_HOME", str(tmp_path / "irl_gan_home"))
+    return tmp_path / "irl_gan_home"
+
+
 @pytest.fixture
 def envs_copy(tmp_path, monkeypatch):
     """A private copy of the shipped specs, searched first, so a test may write scores into a spec."""
