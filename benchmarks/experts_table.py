@@ -1,4 +1,4 @@
-"""The shipped-experts table of the README, generated from the agents' cards.
+"""The shipped-experts table of docs/benchmarks.md, generated from the agents' cards.
 
     python benchmarks/experts_table.py > benchmarks/results/experts.md
 """

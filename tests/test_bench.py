@@ -128,7 +128,7 @@ def test_run_curves_does_not_credit_a_cloned_start_to_training(tmp_path):
 
 
 def test_cost_rounds_counts_only_rounds_from_the_start_and_the_demo_lapses(tmp_path):
-    spec_ = importlib.util.spec_from_file_location("cost_rounds", ROOT / "benchmarks" / "cost_rounds.py")
+    spec_ = importlib.util.spec_from_file_location("cost_rounds", ROOT / "experiments" / "sac-generator" / "cost_rounds.py")
     cost_rounds = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(cost_rounds)
     run = tmp_path / "run"

@@ -123,7 +123,7 @@ def test_cost_ranking_rates_each_behaviour_against_the_demos_learned_from(tmp_pa
     from irl_gan.reward import LearnedReward
 
     root = Path(__file__).resolve().parent.parent
-    spec_ = importlib.util.spec_from_file_location("cost_ranking", root / "benchmarks" / "cost_ranking.py")
+    spec_ = importlib.util.spec_from_file_location("cost_ranking", root / "experiments" / "reward-retrain" / "cost_ranking.py")
     ranking = importlib.util.module_from_spec(spec_)
     spec_.loader.exec_module(ranking)
     demos = record_pendulum(tmp_path / "demos.h5", episodes=3)
