@@ -125,7 +125,8 @@ def check_policy_space(policy: Policy, env, agent: str) -> None:
     """Fail early, in one line, when an SB3 agent was trained on another task."""
     card = getattr(policy, "card", None) or {}
     env_id = env.spec.id if env.spec is not None else None
-    if card.get("env_id") and env_id and card["env_id"] != env_id:
+    # An id given as module:EnvId (the module registers it) is EnvId to the env it makes.
+    if card.get("env_id") and env_id and card["env_id"].rpartition(":")[2] != env_id:
         raise UserError(f"agent {agent} was trained on {card['env_id']}, not {env_id}; pass the agent trained for this task")
     model = getattr(policy, "model", None)
     if model is None:

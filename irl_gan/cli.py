@@ -190,16 +190,17 @@ def demos_info(path, task, as_json) -> None:
 
 @demos.command("import")
 @click.argument("src", type=click.Path(path_type=Path))
-@click.option("--task", required=True, help="The task the demonstrations were recorded on.")
+@click.option("--task", default=None, help="The task the demonstrations were recorded on [default for Minari: the dataset's env id].")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Output dataset (.h5).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["auto", "sb3-npz", "imitation"]), default="auto", show_default=True,
-    help="sb3-npz: obs/actions/rewards/episode_starts .npz; imitation: a saved trajectories directory or .npz.",
+    "--format", "fmt", type=click.Choice(["auto", "sb3-npz", "imitation", "minari"]), default="auto", show_default=True,
+    help="sb3-npz: obs/actions/rewards/episode_starts .npz; imitation: a saved trajectories directory or .npz; "
+         "minari: a Minari dataset's folder or its id (in MINARI_DATASETS_PATH or ~/.minari/datasets).",
 )
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 def demos_import(src, task, out, fmt, force) -> None:
-    """Convert demonstrations in another format (SB3 .npz, imitation) to an irl_gan dataset."""
-    from irl_gan.convert import import_episodes
+    """Convert demonstrations in another format (SB3 .npz, imitation, Minari) to an irl_gan dataset."""
+    from irl_gan.convert import detect_format, import_episodes, minari_env_id
     from irl_gan.data import SUFFIXES, make_meta, save_demos
     from irl_gan.tasks import load_spec
 
@@ -207,6 +208,12 @@ def demos_import(src, task, out, fmt, force) -> None:
         raise UserError(f"--out {out} must end in .h5 or .hdf5")
     if out.exists() and not force:
         raise UserError(f"{out} already exists; pass --force to overwrite it")
+    if fmt == "auto" and src.is_dir():
+        fmt = detect_format(src)
+    if task is None:
+        task = minari_env_id(str(src)) if fmt == "minari" else None
+        if task is None:
+            raise UserError("pass --task: the task the demonstrations were recorded on")
     spec = load_spec(task)
     episodes, notes, fmt = import_episodes(src, fmt, spec.horizon)
     env = spec.make_env()
@@ -219,12 +226,12 @@ def demos_import(src, task, out, fmt, force) -> None:
     tmp = out.with_name(f".{out.name}.import.h5")
     save_demos(tmp, episodes, meta)
     try:
-        _load_checked(tmp, task)
+        _load_checked(tmp, spec.ref)
     except UserError as exc:
         tmp.unlink(missing_ok=True)
         raise UserError(str(exc).replace(str(tmp), str(src))) from None
     tmp.replace(out)
-    _print_summary(_load_checked(out, task))
+    _print_summary(_load_checked(out, spec.ref))
     for note in notes:
         click.echo(f"  note: {note}")
 
@@ -525,7 +532,7 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
 @click.option("--tol", type=float, default=1e-8, show_default=True, help="Largest relative discrepancy accepted.")
 def verify(demos_path, segments, seed, tol) -> None:
     """Check numerically, in float64, that the GAN discriminator, the MaxEnt IRL cost and the
-    energy model are one object (design.md's three identities), and print each discrepancy.
+    energy model are one object (the three identities of docs/concepts.md), and print each discrepancy.
 
     \b
     1. Z* (the discriminator's optimal Z) equals the importance-sampling estimate Z_hat.

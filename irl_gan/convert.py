@@ -10,8 +10,8 @@ Imports produce ordinary episodes, then go through the same validation as any da
 * ``imitation``'s saved trajectories: a HuggingFace ``datasets`` directory (``save_to_disk``;
   read with pyarrow, no ``imitation`` or ``datasets`` needed) or the older ``.npz`` with
   ``indices``. Rewards are required (``TrajectoryWithRew``).
-* Minari: ``export_minari`` writes a Minari dataset with Minari's own API, so
-  ``minari.load_dataset`` reads it.
+* Minari: ``from_minari`` reads a dataset by id (from Minari's local datasets folder) or by its
+  folder, with Minari's own API; ``export_minari`` writes one, so ``minari.load_dataset`` reads it.
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ import numpy as np
 from irl_gan.data import Demonstrations, Episode
 from irl_gan.errors import UserError
 
-FORMATS = ("auto", "sb3-npz", "imitation")
+FORMATS = ("auto", "sb3-npz", "imitation", "minari")
 
 
 def detect_format(path: Path) -> str:
     if path.is_dir():
         if (path / "state.json").exists() and (path / "dataset_info.json").exists():
             return "imitation"
+        if (path / "data" / "metadata.json").is_file() or (path / "metadata.json").is_file():
+            return "minari"
         raise UserError(f"{path}: a directory but not a HuggingFace datasets directory (no state.json)")
     if path.suffix != ".npz":
         raise UserError(f"{path}: cannot tell the format from '{path.suffix}'; pass --format sb3-npz or imitation")
@@ -150,8 +152,59 @@ def _from_hf_dir(path: Path) -> list[Episode]:
     ]
 
 
+def _minari_dataset(source: str):
+    """A Minari dataset from its folder (the one holding ``data/``, or ``data/`` itself) or its id."""
+    try:
+        import minari
+    except ImportError:
+        raise UserError("importing from Minari needs minari: pip install 'irl_gan[minari]'") from None
+    path = Path(source)
+    for data in (path / "data", path):
+        if (data / "metadata.json").is_file():
+            return minari.MinariDataset(data)
+    if path.exists():
+        raise UserError(f"{source}: not a Minari dataset folder (no data/metadata.json in it)")
+    try:
+        return minari.load_dataset(source)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(f"Minari dataset '{source}' not found locally ({str(exc).splitlines()[0]}); "
+                        "give its folder, or set MINARI_DATASETS_PATH to the folder holding it") from None
+
+
+def minari_env_id(source: str) -> str | None:
+    """The gymnasium id a Minari dataset was recorded on, if it says."""
+    spec = _minari_dataset(source).env_spec
+    return spec.id if spec is not None else None
+
+
+def from_minari(source: str) -> tuple[list[Episode], list[str]]:
+    dataset = _minari_dataset(source)
+    for name, space in (("observation", dataset.observation_space), ("action", dataset.action_space)):
+        if not hasattr(space, "shape") or space.shape is None or type(space).__name__ != "Box":
+            raise UserError(f"{source}: its {name} space is {type(space).__name__}; irl_gan reads flat Box spaces only")
+    seeds = [m.get("seed") for m in dataset.storage.get_episode_metadata(dataset.episode_indices)]
+    episodes = [
+        Episode(
+            observations=np.asarray(e.observations, np.float64),
+            actions=np.asarray(e.actions, np.float32),
+            rewards=np.asarray(e.rewards, np.float64),
+            terminated=bool(np.asarray(e.terminations)[-1]),
+            truncated=bool(np.asarray(e.truncations)[-1]),
+            seed=-1 if seed is None else int(seed),
+        )
+        for e, seed in zip(dataset.iterate_episodes(), seeds)
+    ]
+    unseeded = sum(seed is None for seed in seeds)
+    return episodes, [f"{unseeded} episodes have no reset seed in the dataset: recorded as unknown (-1)"] if unseeded else []
+
+
 def import_episodes(path: Path, fmt: str, horizon: int) -> tuple[list[Episode], list[str], str]:
     """Read a foreign dataset; returns episodes, notes on what had to be assumed, and the format."""
+    if fmt == "minari":
+        episodes, notes = from_minari(str(path))
+        if not episodes:
+            raise UserError(f"{path}: empty dataset: no episodes")
+        return episodes, notes, fmt
     if not path.exists():
         raise UserError(f"{path}: no such file or directory")
     fmt = detect_format(path) if fmt == "auto" else fmt

@@ -1,6 +1,6 @@
 """The unified objective: one cost as GAN discriminator, MaxEnt IRL cost and energy.
 
-Notation of ``design.md``: a segment ``x`` has energy ``c(x) = Σ_t c(s_t, a_t)`` and generator
+Notation of ``docs/concepts.md``: a segment ``x`` has energy ``c(x) = Σ_t c(s_t, a_t)`` and generator
 log-density ``log q(x) = Σ_t log π(a_t | s_t)``. The model density is ``p(x) = exp(-c(x)) / Z``.
 
 * discriminator ``D(x) = p / (p + q)``, with logit ``ℓ(x) = -c(x) - log Z - log q(x)``

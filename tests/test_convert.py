@@ -82,3 +82,56 @@ def test_export_to_minari_loads_with_minari(tmp_path, source, cli, monkeypatch):
     np.testing.assert_allclose(ep.observations, source.episodes[1].observations, rtol=1e-6)
     np.testing.assert_allclose(np.sum(ep.rewards), source.episodes[1].ret, rtol=1e-6)
     assert bool(ep.truncations[-1]) and not bool(ep.terminations[-1])
+
+
+def _minari_recorded(root, monkeypatch):
+    """A dataset written by Minari's own writer (create_dataset_from_buffers): two random Pendulum-v1 episodes."""
+    minari = pytest.importorskip("minari")
+    import gymnasium as gym
+    from minari.data_collector.episode_buffer import EpisodeBuffer
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(root))
+    env = gym.make("Pendulum-v1", max_episode_steps=30)
+    buffers = []
+    for seed in (0, 1):
+        obs, _ = env.reset(seed=seed)
+        env.action_space.seed(seed)
+        o, a, r = [obs], [], []
+        for _ in range(30):
+            a.append(env.action_space.sample())
+            obs, rew, _, _, _ = env.step(a[-1])
+            o.append(obs)
+            r.append(rew)
+        buffers.append(EpisodeBuffer(id=seed, seed=seed, observations=np.array(o), actions=np.array(a), rewards=np.array(r),
+                                     terminations=np.zeros(30, bool), truncations=np.r_[np.zeros(29, bool), True], infos={}))
+    dataset = minari.create_dataset_from_buffers(dataset_id="test/pendulum/random-v0", buffer=buffers, env=env, algorithm_name="random")
+    env.close()
+    return dataset
+
+
+def test_import_from_a_dataset_minari_recorded_by_id_and_by_folder(tmp_path, cli, monkeypatch):
+    dataset = _minari_recorded(tmp_path / "minari", monkeypatch)
+    code, out, err = cli("demos", "import", "test/pendulum/random-v0", "--format", "minari", "--out", tmp_path / "by-id.h5")
+    assert code == 0, err
+    assert "Pendulum-v1 (Pendulum-v1)" in out and "episodes     2  (0 terminated, 2 truncated)" in out
+    from irl_gan.data import load_demos
+
+    demos = load_demos(tmp_path / "by-id.h5")
+    minari_eps = list(dataset.iterate_episodes())
+    assert [e.length for e in demos.episodes] == [30, 30] and [e.seed for e in demos.episodes] == [0, 1]
+    for ours, theirs in zip(demos.episodes, minari_eps):
+        np.testing.assert_allclose(ours.observations, theirs.observations, rtol=1e-6)
+        np.testing.assert_allclose(ours.actions, theirs.actions, rtol=1e-6)
+        np.testing.assert_allclose(ours.rewards, theirs.rewards, rtol=1e-6)
+    folder = tmp_path / "minari" / "test" / "pendulum" / "random-v0"
+    code, out, err = cli("demos", "import", folder, "--task", "pendulum", "--out", tmp_path / "by-folder.h5")
+    assert code == 0, err
+    assert "pendulum (Pendulum-v1)" in out
+
+
+def test_import_from_minari_names_a_missing_dataset_in_one_line(tmp_path, cli, monkeypatch):
+    pytest.importorskip("minari")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    code, _, err = cli("demos", "import", "nobody/none-v0", "--format", "minari", "--out", tmp_path / "x.h5")
+    assert code == 2 and "Minari dataset 'nobody/none-v0' not found" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x.h5").exists()
