@@ -12,7 +12,6 @@ which estimator it is, beyond asking whether it has a cost to learn.
 from __future__ import annotations
 
 import contextlib
-import copy
 import csv
 import dataclasses
 import json
@@ -30,7 +29,6 @@ from irl_gan.data import Demonstrations, state_action_pairs
 from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
-from irl_gan.resets import DemoStateResets, demo_states
 from irl_gan.reward import COST_HISTORY, LearnedReward
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_text, latest_dir
 from irl_gan.segments import Segments, make_segments, transitions
@@ -73,8 +71,8 @@ class TrainConfig:
     """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
     cost_until: int = 0
     """Env steps after which the cost stops learning (0: it learns to the end). From then on the
-    generator optimises a fixed reward, the cost as it was then (with ``reward_tau`` below 1, its
-    average as it was then), as a fresh agent does in ``irl-gan retrain``; cost.pt is that cost.
+    generator optimises a fixed reward, the cost as it was then, as a fresh agent does in
+    ``irl-gan retrain``; cost.pt is that cost.
     On HalfCheetah with SAC (``sac-dac-until200k.yaml``) freezing at 200k stopped the fall of a
     generator already running then (seed 0: 0.47 at 300k, against 0.10 with the cost learning on;
     seed 1: 0.58 at 450k), but left one still standing then where it was (seed 2: 0.04)
@@ -124,18 +122,6 @@ class TrainConfig:
     """Clip the cost's gradient norm (None: off)."""
     entropy_reward: bool = True
     """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
-    reward_log_pi: str = "action"
-    """Which ``log π`` the reward's ``-α log π`` takes with PPO. ``action``: that of the action the
-    env took, clipped to the bounds, as the discriminator scores it (``irl_gan.generator``: for
-    an action at a bound, the density with the mean held inside the bounds, so a policy whose
-    mean passes the bound earns less entropy from its clipped actions). ``sample``: that of the
-    Gaussian sample PPO drew before the clip (SB3's own ``log_prob``), whose mean over the
-    policy's draws is minus its entropy whatever the mean: the reward neither pays nor charges
-    for saturating. The discriminator's ``log q`` is the same either way. SAC draws inside the
-    bounds, so only ``action`` applies to it. On HalfCheetah (ranked, seed 1) ``sample`` paid
-    for width instead: a draw past the bound costs the env nothing more, and the policy's std
-    rose from 0.40 to 1.04 by 400k while its score fell to -0.01
-    (benchmarks/results/quality-halfcheetah.md)."""
     temperature: float = 1.0
     """The MaxEnt temperature α, carried into both players: the discriminator's logit is
     ``-c - log Z - α log q`` and the reward ``-c - α log π`` (with SAC, its entropy weight;
@@ -145,14 +131,6 @@ class TrainConfig:
     generator's log-densities of demo and generated actions must be before they alone decide
     the discriminator. On HalfCheetah with SAC, 0.1 let gan-gcl climb from scratch (0.74 at
     best) but not hold it (benchmarks/results/quality-temperature.md)."""
-    reward_tau: float = 1.0
-    """How fast the reward follows the cost: after each cost round the reward's copy of the cost
-    moves this fraction of the way to it (Polyak averaging, as for a target network; 1: the
-    reward is the current cost). Below 1 the generator plays against the cost of the last
-    ~1/τ rounds, not only the latest; the discriminator itself is unchanged, and so are cost.pt
-    and the cost's snapshots. On HalfCheetah with SAC at temperature 0.1, τ 0.05 stretched the
-    cycle of the return from about 45k to 100k env steps and raised its peaks (0.84 at best),
-    but did not stop it (benchmarks/results/quality-temperature.md)."""
     disc_replay: float = 0.0
     """SAC with K = 1: the share of the cost's generated steps drawn from the whole replay buffer
     (each with ``log π`` under the current policy); the rest are the steps since the cost's last
@@ -166,15 +144,6 @@ class TrainConfig:
     A share of 1 with DAC's other settings (temperature 0.01, grad_penalty 10, 10 cost updates per
     1000 env steps) climbed to 0.33 at 225k and fell, but its cost ranked running above standing
     above random, and a fresh agent trained on it runs (``irl-gan retrain RUN --cost STEP``)."""
-    reward_norm: bool = False
-    """SAC: divide the learned reward by its standard deviation over 4096 steps of the replay
-    buffer, measured again after each cost round (PPO always scales its rewards so). Without it
-    SAC's entropy weight is fixed in nats while the cost's range is not: on HalfCheetah with
-    ``disc_replay`` 0.5 the cost's gap between demo and generated steps grew from 0.3 to 32 nats
-    per step, and the entropy term shrank to nothing beside it. With it that run did no better
-    early on (0.02 at 126k env steps, against 0.04): the reward's spread was below 1 nat per step
-    there, so the scaling strengthened the reward against the entropy weight instead
-    (benchmarks/results/quality-temperature.md)."""
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
     cost_history_every: int = 0
@@ -215,15 +184,6 @@ class TrainConfig:
     windows of that ranking to the discriminator's loss. A discriminator alone ranks the demos
     above the generator of its moment and nothing else, so the behaviour a fresh agent finds
     first (standing, on HalfCheetah) can be rated above the expert; the ranking keeps it below."""
-    demo_resets: float = 0.0
-    """Share of the generator's episodes that start from a state of the demos (drawn uniformly
-    from the demo episodes learned from) instead of the env's initial distribution: Peng et al.'s
-    reference state initialisation (``irl_gan.resets``). The discriminator, the reward and the
-    evaluations are unchanged; the training returns in the metrics count these episodes too.
-    Needs an env whose observation is its joint positions and velocities (the MuJoCo locomotion
-    tasks). On HalfCheetah with PPO (ranked, seeds 0, 1 and 3) a share of 0.5 did not keep the
-    generator out of the nose-down crawl: 0.06-0.11 at 500k, as without it
-    (benchmarks/results/quality-halfcheetah.md)."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
     bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
@@ -266,13 +226,26 @@ ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc", "drex")
 _NO_GENERATOR = ("rl", "bc", "drex")  # no imitation game: the true reward, or no env steps of a generator
 _POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch",
              "rank_episodes", "rank_snippet", "rank_steps", "rank_batch")
-_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm", "rank_idle")
+_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "rank_idle")
 _NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature", "rank_weight")
-_FRACTION = ("reward_tau",)
 _NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
-_SHARE = ("disc_replay", "demo_resets")
+_SHARE = ("disc_replay",)
 # Set by the trainer itself; a config that names them is refused.
 _FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
+
+
+# Settings that were removed. A saved run or a config file may still name one at the value that
+# meant "off"; any other value would ask for behaviour this version no longer has.
+REMOVED = {"reward_log_pi": "action", "reward_norm": False, "reward_tau": 1.0, "demo_resets": 0.0}
+
+
+def _without_removed(source: str, layer: dict) -> dict:
+    """``layer`` without the removed settings it names at their old "off" value; any other value
+    of one is a one-line UserError naming it."""
+    for key in sorted(set(layer) & set(REMOVED)):
+        if layer[key] != REMOVED[key]:
+            raise UserError(f"{source}: '{key}' has been removed from irl_gan; delete it from the settings (it was {layer[key]!r})")
+    return {k: v for k, v in layer.items() if k not in REMOVED}
 
 
 def _check_setting(key: str, value) -> None:
@@ -284,8 +257,6 @@ def _check_setting(key: str, value) -> None:
         ok, want = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive integer"
     elif key in _NON_NEGATIVE:
         ok, want = number(value) and value >= 0, "a non-negative number"
-    elif key in _FRACTION:
-        ok, want = number(value) and 0 < value <= 1, "a number in (0, 1]"
     elif key in _SHARE:
         ok, want = isinstance(value, bool) or (number(value) and 0 <= value <= 1), "a number in [0, 1] (or true, meaning 1)"
     elif key in ("grad_clip", "demo_log_pi_floor"):
@@ -300,8 +271,6 @@ def _check_setting(key: str, value) -> None:
     elif key == "rank_noise":
         ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(number(v) and v > 0 for v in value) and list(value) == sorted(set(value))
         want = "a list of increasing positive noise shares, such as [0.1, 0.5, 1.0]"
-    elif key == "reward_log_pi":
-        ok, want = value in ("action", "sample"), "'action' or 'sample'"
     elif key in ("task", "algo", "generator"):
         ok, want = isinstance(value, str), "a string"
     elif key in ("reward", "demos"):
@@ -351,6 +320,7 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     for source, layer in [*task_layers, *layers]:
         if not isinstance(layer, dict):
             raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
+        layer = _without_removed(source, layer)
         unknown = sorted(set(layer) - set(fields))
         if unknown:
             raise UserError(f"{source}: unknown settings {unknown}; known: {sorted(fields)}")
@@ -392,19 +362,12 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
         raise UserError("'reward_shaped' keeps the shaping term of a frozen learned reward: set 'reward' too (irl-gan retrain --shaped does)")
     if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
         raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
-    if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in _NO_GENERATOR):
-        raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
-    if merged.get("demo_resets") and merged.get("algo") in _NO_GENERATOR:
-        raise UserError(f"'demo_resets' starts an imitation generator's episodes from demo states; --algo {merged['algo']} trains none against demos: set demo_resets to 0")
     if merged.get("cost_until") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'cost_until' stops the cost learning while the generator goes on; --algo {merged['algo']} trains no generator against a cost: set cost_until to 0")
     if merged.get("shaped") and merged.get("algo") in _NO_COST:
         raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
     if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in (*_NO_COST, "drex"):
         raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
-    if merged.get("reward_log_pi", "action") == "sample" and (merged.get("generator", "ppo") != "ppo" or merged.get("algo") in (*_NO_GENERATOR, "gail")):
-        raise UserError("'reward_log_pi: sample' puts the log-density of PPO's draws before the clip in a reward with -α log π: use it with --generator ppo "
-                        "and gcl, gan-gcl or airl, or set it to 'action'")
     if merged.get("bc_init") and merged.get("algo") in _NO_GENERATOR:
         raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
     for key in _SHARE:
@@ -446,11 +409,7 @@ class Trainer:
             self._demo_episodes = demos.select(config.demo_episodes, config.drop_terminated_demos)
             self.demo_segments = make_segments(self._demo_episodes, self.k)
 
-        make_env = spec.make_env
-        if config.demo_resets:
-            starts = demo_states(self._demo_episodes)
-            make_env = lambda: DemoStateResets(spec.make_env(), starts, config.demo_resets)  # noqa: E731
-        self.recorder = Recorder(make_vec_env(make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
+        self.recorder = Recorder(make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
         gamma = (config.ppo if config.generator == "ppo" else config.sac).get("gamma", 0.99)
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
@@ -472,8 +431,6 @@ class Trainer:
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
         self._demos = demos
         self.ranking: dict | None = None  # rank_weight: the drex levels, built before the first env step
-        # The estimator whose reward the generator gets: the live one, or its Polyak average (reward_tau).
-        self.reward_estimator = copy.deepcopy(self.estimator) if self.estimator is not None and config.reward_tau < 1 else self.estimator
         self._eval_env = None
         self.reward_scale = _RunningScale()
         self.metrics_path = out / "metrics.csv"
@@ -483,7 +440,6 @@ class Trainer:
         self.writer = None
         self.writer_purge_step: int | None = None
         self._r_abs: float | None = None
-        self._sac_scale: float | None = None
 
     def _make_generator(self):
         from stable_baselines3 import PPO, SAC
@@ -502,16 +458,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ one round
 
-    def _replayed_steps(self, n: int, rng: np.random.Generator | None = None) -> dict | None:
-        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer (with ``rng``,
-        default the trainer's), as the recorder's arrays (raw observations, unscaled actions,
-        terminations that are not time limits)."""
+    def _replayed_steps(self, n: int) -> dict | None:
+        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer, as the recorder's
+        arrays (raw observations, unscaled actions, terminations that are not time limits)."""
         buf = self.model.replay_buffer
         size = buf.buffer_size if buf.full else buf.pos
         if size == 0 or n == 0:
             return None
-        rng = rng or self.rng
-        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, rng.integers(0, size, n), rng.integers(0, buf.n_envs, n))
+        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, self.rng.integers(0, size, n), self.rng.integers(0, buf.n_envs, n))
         return {"obs": obs, "acts": self.model.policy.unscale_action(scaled_acts), "next_obs": next_obs, "terminated": terminated.astype(bool)}
 
     def _gen_segments(self) -> Segments | None:
@@ -594,16 +548,11 @@ class Trainer:
                 torch.nn.utils.clip_grads_with_norm_(params, self.config.grad_clip, norm)
             self.cost_opt.step()
             self._r_abs = None
-            self._sac_scale = None
             diag.update(step_diag, cost_loss=float(loss.detach()))
         if self.ranking is not None:
             from irl_gan.drex import ranked_right
 
             diag["rank_accuracy"] = ranked_right(self.estimator.cost, *self.ranking["held_out_pairs"])
-        if self.reward_estimator is not self.estimator:
-            with torch.no_grad():
-                for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
-                    target.lerp_(live, self.config.reward_tau)
         return diag
 
     def _ranking_loss(self) -> torch.Tensor:
@@ -642,18 +591,13 @@ class Trainer:
         return 0 < self.config.cost_until < self.model.num_timesteps
 
     @torch.no_grad()
-    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool, step_log_pi: np.ndarray | None = None) -> np.ndarray:
+    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool) -> np.ndarray:
         """The estimator's reward for raw transitions; a termination also earns the discounted
-        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``. With ``entropy``, the
-        ``α log π`` per step is ``step_log_pi`` where given, else the policy's density of ``acts``."""
+        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``. With ``entropy``, less the
+        policy's ``α log π`` of ``acts``."""
         seg = transitions(obs, acts, next_obs, terminated)
-        if not entropy:
-            log_pi = torch.zeros(len(seg), 1)
-        elif step_log_pi is not None:
-            log_pi = torch.as_tensor(np.asarray(step_log_pi, dtype=np.float32).reshape(len(seg), 1))
-        else:
-            log_pi = self._log_pi(seg)
-        reward = self.reward_estimator.reward(seg, log_pi).sum(-1).double().numpy()
+        log_pi = self._log_pi(seg) if entropy else torch.zeros(len(seg), 1)
+        reward = self.estimator.reward(seg, log_pi).sum(-1).double().numpy()
         gamma = self.model.gamma
         return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * self._absorbing_reward()
 
@@ -664,7 +608,7 @@ class Trainer:
             obs_dim, act_dim = self.demo_segments.obs.shape[-1] - 1, self.demo_segments.acts.shape[-1]
             zeros_obs, zeros_act = np.zeros((1, obs_dim)), np.zeros((1, act_dim))
             absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
-            self._r_abs = float(self.reward_estimator.reward(absorbing, torch.zeros(1, 1)).sum())
+            self._r_abs = float(self.estimator.reward(absorbing, torch.zeros(1, 1)).sum())
         return self._r_abs
 
     def frozen_reward(self, obs, acts, next_obs, terminated) -> np.ndarray:
@@ -679,21 +623,7 @@ class Trainer:
         acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
         if self.frozen is not None:
             return self.frozen_reward(obs, acts, next_obs, terminated)
-        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False) / self.sac_reward_scale()
-
-    def sac_reward_scale(self) -> float:
-        """``reward_norm``: the learned reward's standard deviation over replayed steps, cached
-        until the cost next changes (1 without it)."""
-        if not self.config.reward_norm:
-            return 1.0
-        if self._sac_scale is None:
-            # Its own draw, fixed by the round: a resumed run measures the same scale.
-            steps = self._replayed_steps(4096, np.random.default_rng((self.config.seed, self.round)))
-            if steps is None:
-                return 1.0
-            reward = self.learned_reward(steps["obs"], steps["acts"], steps["next_obs"], steps["terminated"], entropy=False)
-            self._sac_scale = max(float(np.std(reward)), 1e-4)
-        return self._sac_scale
+        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False)
 
     @torch.no_grad()
     def relabel(self, buffer, last_values, dones) -> dict:
@@ -708,9 +638,7 @@ class Trainer:
         elif self.estimator is None:
             reward = flat["rews"].astype(np.float64)
         else:
-            # reward_log_pi sample: the buffer's log-densities of the draws, laid out (steps, envs) as the recorder's steps.
-            drawn = self.config.temperature * buffer.log_probs.reshape(n) if self.config.reward_log_pi == "sample" else None
-            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward, drawn)
+            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward)
         if not np.isfinite(reward).all():
             raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
         gamma = self.model.gamma
@@ -784,10 +712,7 @@ class Trainer:
                     # SAC: the cost learns from the steps since its last update; replayed rewards
                     # follow it at once, because the buffer relabels at sample time.
                     next_cost["at"] += trainer.config.cost_every
-                    diag = trainer.update_cost()
-                    if trainer.config.reward_norm and diag:
-                        diag["reward_scale"] = trainer.sac_reward_scale()
-                    end_round(self.num_timesteps, diag)
+                    end_round(self.num_timesteps, trainer.update_cost())
                     trainer.recorder.start_rollout()
                 return True
 
@@ -906,7 +831,6 @@ class Trainer:
             torch.save(
                 {
                     "estimator": self.estimator.state_dict() if self.estimator is not None else None,
-                    "reward_estimator": self.reward_estimator.state_dict() if self.reward_estimator is not self.estimator else None,
                     "cost_opt": self.cost_opt.state_dict() if self.cost_opt is not None else None,
                     "round": self.round,
                     "wall": self.wall_now(),
@@ -954,9 +878,6 @@ class Trainer:
             if self.estimator is not None:
                 self.estimator.load_state_dict(blob["estimator"])
                 self.cost_opt.load_state_dict(blob["cost_opt"])
-                if self.reward_estimator is not self.estimator:
-                    # A checkpoint from before reward_tau was set: the average starts at the cost.
-                    self.reward_estimator.load_state_dict(blob.get("reward_estimator") or blob["estimator"])
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError):
             raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only, shaped); resume with the settings in {self.out / 'config.yaml'}") from None
         self.round, self.wall_before = blob["round"], blob["wall"]

@@ -107,6 +107,24 @@ def test_unknown_config_keys_are_refused(tmp_path, setup, cli):
     assert code == 2 and "unknown settings ['stepz']" in err
 
 
+def test_a_removed_setting_at_its_old_off_value_is_dropped_and_any_other_value_refused(tmp_path, setup, cli):
+    """reward_log_pi, reward_norm, reward_tau and demo_resets are gone: a run saved before then (its
+    config.yaml names each) resumes, and a config that asks for one is a one-line error naming it."""
+    demos, config = setup
+    out = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", out, "--config", config, "--no-progress")[0] == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert not {"reward_log_pi", "reward_norm", "reward_tau", "demo_resets"} & set(saved)
+    old = {**saved, "reward_log_pi": "action", "reward_norm": False, "reward_tau": 1.0, "demo_resets": 0.0}
+    (out / "config.yaml").write_text(yaml.safe_dump(old))
+    code, _, err = cli("train", "--task", "pendulum", "--steps", 256, "--out", out, "--resume", "--no-progress")
+    assert code == 0, err
+    assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 256
+    for key, value in (("reward_tau", 0.05), ("reward_norm", True), ("reward_log_pi", "sample"), ("demo_resets", 0.5)):
+        code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / key, "--config", tiny_config(tmp_path / f"{key}.yaml", **{key: value}))
+        assert code == 2 and len(err.strip().splitlines()) == 1 and f"'{key}' has been removed" in err, err
+
+
 def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_oracle():
     """A learned cost is in nats (MaxEnt: E[-c] + H); the env's reward is not, so the oracle
     lets SAC tune its entropy weight, unless a setting names one."""
@@ -175,53 +193,6 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     reward = {t: tr.learned_reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool), entropy=True) for t, tr in trainers.items()}
     assert np.allclose(reward[1.0] - reward[0.0], -log_pi.sum(-1).numpy(), atol=1e-5)
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
-
-
-def test_reward_log_pi_sample_gives_ppo_the_entropy_of_its_draws_before_the_clip(tmp_path, setup):
-    """reward_log_pi: sample subtracts α log π of the Gaussian draws PPO stored (before the clip)
-    instead of the clipped actions' density: the same number where a draw was inside the bounds
-    (so the buffer's layout matches the recorder's), another where the env got a clipped one."""
-    from irl_gan.data import load_demos
-    from irl_gan.errors import UserError
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
-
-    demos, _ = setup
-    spec = load_spec("pendulum")
-    wide = {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "temperature": 0.5, "policy_kwargs": {"net_arch": [8], "log_std_init": 1.0}}
-    config = resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample"})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    seen = {}
-    relabel = trainer.relabel
-
-    def spy(buffer, last_values, dones):
-        out = relabel(buffer, last_values, dones)
-        r = trainer.recorder.rollout_arrays()
-        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in r.items()}
-        seen["sample"] = buffer.log_probs.reshape(-1).astype(np.float64)
-        seen["action"] = trainer.density.log_prob(flat["obs"], flat["acts"]).numpy()
-        seen["no_entropy"] = trainer.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], entropy=False)
-        seen["clipped"] = (np.abs(flat["acts"]) >= 2.0).any(-1)
-        seen["buffer"] = buffer.rewards.reshape(-1) * trainer.reward_scale.std
-        return out
-
-    trainer.relabel = spy
-    trainer.train(progress=False)
-    clipped = seen["clipped"]
-    assert 0 < clipped.sum() < len(clipped)
-    # The same density where the draw was inside the bounds, up to the observation statistics,
-    # which moved during the rollout; a draw past a bound is further from the mean than the bound.
-    gap = seen["action"] - seen["sample"]
-    assert np.abs(gap[~clipped]).max() < 1e-2
-    assert (gap[clipped] > -1e-2).all() and gap[clipped].mean() > 0.1
-    # Pendulum neither ends nor truncates within 64 steps: no bootstrap is added.
-    assert np.allclose(seen["buffer"], seen["no_entropy"] - 0.5 * seen["sample"], rtol=1e-4, atol=1e-4)
-
-    for bad in ({"generator": "sac"}, {"algo": "gail"}, {"algo": "rl"}):
-        with pytest.raises(UserError, match="'reward_log_pi: sample' .* use it with --generator ppo"):
-            resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample", **bad})])
-    with pytest.raises(UserError, match="'reward_log_pi' must be 'action' or 'sample', got 'clip'"):
-        resolve_config(spec, [("test", {**wide, "reward_log_pi": "clip"})])
 
 
 def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_path, setup):
@@ -308,44 +279,6 @@ def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_pa
     assert (before < low).any() and (before >= low).any()  # the case both ways
     assert torch.allclose(after, before.clamp(min=low))
     assert not floored.demo_log_pi[~acted].any()  # absorbing steps still have no log π
-
-
-def test_reward_tau_hands_the_generator_a_polyak_average_of_the_cost(tmp_path, setup, cli):
-    """With reward_tau τ, each cost round moves the reward's copy of the cost by τ toward the
-    cost: the generator's reward lags the discriminator, which is left as it was."""
-    from irl_gan.data import load_demos
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
-
-    demos, _ = setup
-    spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "reward_tau": 0.25, "steps": 128})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    before = [p.detach().clone() for p in trainer.estimator.parameters()]
-    assert trainer.reward_estimator is not trainer.estimator
-    trainer.train(progress=False)  # one rollout, one cost round
-    after = list(trainer.estimator.parameters())
-    assert any(not torch.equal(b, a) for b, a in zip(before, after))
-    for b, a, r in zip(before, after, trainer.reward_estimator.parameters()):
-        assert torch.allclose(r, b + 0.25 * (a - b), atol=1e-6)
-    seg = trainer.demo_segments.index(torch.arange(8))
-    obs, acts, nxt = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy(), seg.next_obs[:, 0, :-1].numpy()
-    reward = trainer.learned_reward(obs, acts, nxt, np.zeros(8, bool), entropy=False)
-    with torch.no_grad():
-        averaged, live = (e.reward(seg, torch.zeros(8, 1)).sum(-1).double().numpy() for e in (trainer.reward_estimator, trainer.estimator))
-    assert np.allclose(reward, averaged, atol=1e-5) and not np.allclose(reward, live, atol=1e-5)
-    # The average is part of the checkpoint: a resumed run goes on from it, not from the cost.
-    resumed = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    assert resumed.load_checkpoint()
-    assert all(torch.equal(x, y) for x, y in zip(resumed.reward_estimator.parameters(), trainer.reward_estimator.parameters()))
-    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / "bad", "--config", _write(tmp_path, {"reward_tau": 0}))
-    assert code == 2 and "'reward_tau' must be a number in (0, 1]" in err
-
-
-def _write(tmp_path, settings) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return path
 
 
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
@@ -445,48 +378,6 @@ def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_bu
     buf = trainer.model.replay_buffer
     rows = [np.flatnonzero(np.abs(buf.observations[: buf.pos, 0] - o).sum(-1) < 1e-5)[0] for o in drawn[100:]]
     assert sum(r < 400 for r in rows) > 200  # mostly from before the recent steps (4/5 of the buffer)
-
-
-def test_reward_norm_gives_sac_the_learned_reward_at_unit_scale_until_the_cost_changes(tmp_path, setup):
-    from irl_gan.data import load_demos
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
-
-    demos, _ = setup
-    spec = load_spec("pendulum")
-    layer = {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}}
-    trainer = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", {**layer, "reward_norm": True})]), tmp_path / "run")
-    trainer.model.learn(400)
-    buf = trainer.model.replay_buffer
-    stored = (buf.observations[:400, 0], buf.actions[:400, 0], buf.next_observations[:400, 0], np.zeros(400))
-    with torch.no_grad():
-        for p in trainer.estimator.cost.parameters():
-            p.mul_(7.0)  # a cost of a wider range, as a winning discriminator grows
-    trainer._sac_scale = None  # as after a cost round
-    acts = trainer.model.policy.unscale_action(stored[1])  # stored in SB3's [-1, 1]
-    raw = trainer.learned_reward(stored[0], acts, stored[2], stored[3].astype(bool), entropy=False)
-    scaled = trainer.replay_reward(*stored)
-    assert np.std(raw) > 3.0 * np.std(scaled)
-    assert np.std(scaled) == pytest.approx(1.0, rel=0.15)  # measured on 4096 draws from the same buffer
-    np.testing.assert_allclose(scaled * trainer.sac_reward_scale(), raw, rtol=1e-5)
-    # the scale is fixed between cost rounds: a second call does not measure it again
-    assert trainer.sac_reward_scale() == trainer.sac_reward_scale()
-    # a resumed run measures the same scale: the draw is fixed by the seed and the round
-    first, trainer._sac_scale = trainer.sac_reward_scale(), None
-    assert trainer.sac_reward_scale() == first
-    # without it, SAC sees the learned reward as it is
-    plain = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", layer)]), tmp_path / "plain")
-    assert plain.sac_reward_scale() == 1.0
-
-
-@pytest.mark.parametrize("layer", [{"reward_norm": True}, {"reward_norm": True, "generator": "sac", "algo": "rl"}])
-def test_reward_norm_is_for_sac_on_a_live_learned_reward(layer):
-    from irl_gan.errors import UserError
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
-
-    with pytest.raises(UserError, match="'reward_norm' scales a live learned reward for SAC"):
-        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
 
 
 @pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
