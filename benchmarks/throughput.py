@@ -69,7 +69,7 @@ def ours(spec, demos, config):
     from irl_gan.trainer import Trainer
 
     with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(spec, demos, config, Path(out) / "run")
+        trainer = Trainer(spec, config.select_demos(demos), config, Path(out) / "run")
         with Clock() as clock:
             trainer.train(progress=False)
         return clock.rates(trainer.model.num_timesteps)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
 import yaml
 from tqdm.auto import tqdm
 
-from irl_gan.data import Demonstrations, state_action_pairs
+from irl_gan.data import Episode, state_action_pairs
 from irl_gan.tasks import TaskSpec
 
 
-def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+def train_bc(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progress: bool = True) -> dict:
+    """Behavioural cloning of the demo episodes into ``out``; returns the last metrics row."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
@@ -32,7 +34,7 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    obs, acts = state_action_pairs(demos.select(config.demo_episodes, config.drop_terminated_demos))
+    obs, acts = state_action_pairs(demos)
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
     with sb3_rejections("bc policy"):

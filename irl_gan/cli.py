@@ -314,8 +314,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     config = resolve_config(spec, layers + list(base) + _given_layers(config_file, flags))
     demos_ = None
     if config.demos is not None:
-        demos_ = _load_checked(Path(config.demos), spec.task)
-        demos_.select(config.demo_episodes, config.drop_terminated_demos)  # enough episodes, or a one-line error
+        demos_ = config.select_demos(_load_checked(Path(config.demos), spec.task))  # the episodes learned from; too few is a one-line error
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
     if config.algo in ("bc", "drex"):

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -25,7 +26,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
 from irl_gan.cost import CostConfig
-from irl_gan.data import Demonstrations, state_action_pairs
+from irl_gan.data import Demonstrations, Episode, state_action_pairs
 from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
@@ -200,6 +201,11 @@ class TrainConfig:
     @property
     def k(self) -> int | None:
         return None if self.segment == "full" else int(self.segment)
+
+    def select_demos(self, demos: Demonstrations) -> list[Episode]:
+        """The demo episodes the run learns from: the first ``demo_episodes`` (of those that ran to
+        the time limit, with ``drop_terminated_demos``); too few is a one-line UserError."""
+        return demos.select(self.demo_episodes, self.drop_terminated_demos)
 
     def generator_arguments(self, generator: str | None = None) -> tuple[dict, dict]:
         """SB3 settings of ``generator`` (default: the run's) and its policy_kwargs: the shared ones,
@@ -390,9 +396,10 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
 
 
 class Trainer:
-    """Guided cost learning with a PPO or SAC generator: ``Trainer(spec, demos, config, out).train()``."""
+    """Guided cost learning with a PPO or SAC generator on ``demos`` (the episodes learned from,
+    ``TrainConfig.select_demos``; none for the oracle): ``Trainer(spec, demos, config, out).train()``."""
 
-    def __init__(self, spec: TaskSpec, demos: Demonstrations | None, config: TrainConfig, out: Path):
+    def __init__(self, spec: TaskSpec, demos: Sequence[Episode] | None, config: TrainConfig, out: Path):
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import VecNormalize
 
@@ -405,9 +412,9 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
 
+        self.demos = list(demos) if demos is not None else None
         if config.algo != "rl":
-            self._demo_episodes = demos.select(config.demo_episodes, config.drop_terminated_demos)
-            self.demo_segments = make_segments(self._demo_episodes, self.k)
+            self.demo_segments = make_segments(self.demos, self.k)
 
         self.recorder = Recorder(make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         self.frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
@@ -429,7 +436,6 @@ class Trainer:
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
-        self._demos = demos
         self.ranking: dict | None = None  # rank_weight: the drex levels, built before the first env step
         self._eval_env = None
         self.reward_scale = _RunningScale()
@@ -575,7 +581,7 @@ class Trainer:
         if path.exists():
             ranking = torch.load(path, weights_only=True)
         else:
-            ranking = ranked_levels(self.spec, self._demos, self.config, where, progress)
+            ranking = ranked_levels(self.spec, self.demos, self.config, where, progress)
             with atomic_path(path) as tmp:
                 torch.save(ranking, tmp)
             record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
@@ -771,7 +777,7 @@ class Trainer:
         """
         from tqdm.auto import tqdm
 
-        obs, acts = state_action_pairs(self._demo_episodes)
+        obs, acts = state_action_pairs(self.demos)
         rms = self.venv.obs_rms
         rms.mean, rms.var, rms.count = obs.mean(0), obs.var(0), float(len(obs))
         # and keeps them: a normaliser that followed the generator's states would shift the

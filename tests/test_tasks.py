@@ -54,7 +54,7 @@ def test_the_recipe_finds_its_demo_episodes_in_the_shipped_demos(task):
     path = Path(__file__).resolve().parent.parent / "demos" / f"{task}.h5"
     spec = load_spec(task)
     config = resolve_config(spec, [("test", {"demos": str(path)})])
-    episodes = load_demos(path, spec).select(config.demo_episodes, config.drop_terminated_demos)
+    episodes = config.select_demos(load_demos(path, spec))
     assert len(episodes) == config.demo_episodes
     assert not (config.drop_terminated_demos and any(e.terminated for e in episodes))
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from helpers import tiny_training_inputs
+from helpers import make_trainer, tiny_training_inputs
 
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 1, "disc_batch": 32, "checkpoint_every": 128}
 
@@ -171,9 +171,8 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
 def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
     """α log π, not log π, reaches both the cost's batch and the reward: at α = 0 the reward
     is the cost's alone, and at α = 0.5 half of the log-density is subtracted."""
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -181,7 +180,7 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     for t in (0.0, 0.5, 1.0):
         config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "n_envs": 1, "temperature": t,
                                                  "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
-        trainers[t] = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+        trainers[t] = make_trainer(spec, demos, config, tmp_path / f"run{t}")
     for t in (0.0, 0.5):  # one policy and one cost for all three
         trainers[t].model.policy.load_state_dict(trainers[1.0].model.policy.state_dict())
         trainers[t].estimator.load_state_dict(trainers[1.0].estimator.state_dict())
@@ -199,16 +198,15 @@ def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_p
     """log_pi_demo and log_pi_gen: α log π per step of each side of the cost's batch under the
     policy of that moment. The first round's batch is the same at α = 1 and α = 0.5 (one seed,
     the policy not yet updated), so the columns halve; the demos' value is a mean over demo steps."""
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     first, bounds = {}, None
     for t in (1.0, 0.5):
         config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "temperature": t, "steps": 128})])
-        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{t}")
         if t == 1.0:  # every demo step's log π under the initial policy
             per_step = trainer._log_pi(trainer.demo_segments)[trainer.demo_segments.policy_step.bool()]
             bounds = (float(per_step.min()), float(per_step.max()))
@@ -225,14 +223,13 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     """PPO: a round's row carries the update that came before its rollout (none before the
     first): losses, KL, clip fraction, and the policy std the rollout was sampled with. SAC: its
     actor and critic losses and entropy weight, once it has trained."""
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 384, "ppo": {**TINY["ppo"], "n_epochs": 3}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "ppo")
+    trainer = make_trainer(spec, demos, config, tmp_path / "ppo")
     stds, check = [], trainer.check_policy
     monkeypatch.setattr(trainer, "check_policy", lambda: (stds.append(float(trainer.model.policy.log_std.detach().exp().mean())), check())[1])
     trainer.train(progress=False)
@@ -246,7 +243,7 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
 
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "steps": 300,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "sac")
+    trainer = make_trainer(spec, demos, config, tmp_path / "sac")
     trainer.train(progress=False)
     last = trainer.rows[-1]
     assert np.isfinite(last["actor_loss"]) and last["critic_loss"] >= 0 and last["ent_coef"] > 0 and "value_loss" not in last
@@ -255,16 +252,15 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
 def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
     """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
     generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     seen = {}
     for floor in (None, 0.5):
         config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "demo_log_pi_floor": floor})])
-        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{floor}")
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{floor}")
         loss = trainer.estimator.loss
         batches = []
         monkeypatch.setattr(trainer.estimator, "loss", lambda batch, loss=loss, batches=batches: batches.append(batch) or loss(batch))
@@ -308,15 +304,14 @@ def test_sac_generator_trains_and_resumes_with_its_replay_buffer(tmp_path, setup
 
 
 def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(100)
     buf = trainer.model.replay_buffer
     before = buf.sample(64).rewards
@@ -333,15 +328,14 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
 
 
 def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffer(tmp_path, setup):
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": True,
                                              "disc_batch": 16, "disc_updates": 2, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
     trainer.recorder.start_rollout()
     trainer.recorder.steps["obs"].append(np.zeros((1, 3)))  # the recorder's rollout is not where they come from
@@ -358,15 +352,14 @@ def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffe
 
 
 def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_buffer(tmp_path, setup):
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": 0.75,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
     trainer.recorder.start_rollout()
     trainer.model.learn(100, reset_num_timesteps=False)
@@ -393,9 +386,8 @@ def test_disc_replay_needs_sac_transitions(layer):
 def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tmp_path):
     # InvertedPendulum terminates when it falls: each fall adds one absorbing transition to the
     # generated batch, as each terminated demo episode does to the demo segments.
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     spec = load_spec("invertedpendulum")
     demos = tmp_path / "d.h5"
@@ -405,7 +397,7 @@ def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tm
     env = spec.make_env()
     save_demos(demos, rollout(env, random_policy(env), 3, 0, progress=False), make_meta(spec, env, None, False, "test"))
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 3, "n_envs": 1, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(64)
     arrays = trainer.recorder.rollout_arrays()
     falls = int(arrays["terminated"].sum())
@@ -436,14 +428,13 @@ def test_periodic_deterministic_evaluation_matches_eval_policy_on_the_saved_poli
 
 def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     """--algo rl: the same generator and scaling, fed the env's own rewards."""
-    from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "algo": "rl", "steps": 128})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, None, config, tmp_path / "run")  # the oracle learns from no demos
     seen = {}
     relabel = trainer.relabel
 
@@ -460,7 +451,7 @@ def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     assert trainer.estimator is None and not (tmp_path / "run" / "cost.pt").exists()
 
     sac = resolve_config(spec, [("test", {"demos": str(demos), "algo": "rl", "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), sac, tmp_path / "sac")
+    trainer = make_trainer(spec, None, sac, tmp_path / "sac")
     trainer.model.learn(100)
     buf = trainer.model.replay_buffer
     assert np.isin(buf.sample(16).rewards.numpy().ravel(), buf.rewards[:100, 0]).all()  # the env's rewards, as stored
@@ -779,9 +770,9 @@ def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, s
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
-    loaded = load_demos(demos, spec)
-    trainer = Trainer(spec, loaded, config, tmp_path / "run")
-    obs, acts = state_action_pairs(loaded.select(2))
+    learned_from = config.select_demos(load_demos(demos, spec))
+    trainer = Trainer(spec, learned_from, config, tmp_path / "run")
+    obs, acts = state_action_pairs(learned_from)
     log_std = trainer.model.policy.log_std.detach().clone() if generator == "ppo" else None
     trainer.venv.obs_rms.mean[:] = obs.mean(0)  # the same normaliser for the before and after
     trainer.venv.obs_rms.var[:] = obs.var(0)
