@@ -114,9 +114,9 @@ def own_share(spec, demos, config) -> dict:
 def main() -> int:
     import torch
 
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", default="halfcheetah")

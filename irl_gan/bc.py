@@ -30,7 +30,8 @@ def train_bc(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progre
     from irl_gan.agents import ObsNorm
     from irl_gan.evaluation import deterministic_score
     from irl_gan.io import atomic_path, atomic_write_csv, atomic_write_text
-    from irl_gan.trainer import _plain, sb3_rejections
+    from irl_gan.sb3 import sb3_rejections
+    from irl_gan.trainer import _plain
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

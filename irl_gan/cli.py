@@ -301,7 +301,8 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     import yaml
 
     from irl_gan.io import LOCK_NAME, hold_dir
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.config import resolve_config
+    from irl_gan.trainer import Trainer
 
     layers = []
     saved = out / "config.yaml"
@@ -474,7 +475,7 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
     base = [(f"{saved} (its temperature)", {"temperature": source["temperature"]})] if "temperature" in source else []
     if out is None:
         # Named by the generator and seed the run will have, wherever they were set.
-        from irl_gan.trainer import resolve_config
+        from irl_gan.config import resolve_config
 
         planned = resolve_config(spec, base + _given_layers(config_file, flags))
         out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{cost_label(which)}{'-shaped' if shaped else ''}"

@@ -252,8 +252,9 @@ def test_a_killed_runs_policy_and_cost_are_its_last_checkpoints(tmp_path, setup)
     """Not the untrained ones of step 0: retrain and eval-policy on a killed run use what it learned."""
     from stable_baselines3 import PPO
 
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, config = setup
     spec = load_spec("pendulum")

@@ -128,8 +128,8 @@ def test_a_removed_setting_at_its_old_off_value_is_dropped_and_any_other_value_r
 def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_oracle():
     """A learned cost is in nats (MaxEnt: E[-c] + H); the env's reward is not, so the oracle
     lets SAC tune its entropy weight, unless a setting names one."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("pendulum")
     entropy = lambda **layer: resolve_config(spec, [("test", {"demos": "d.h5", "generator": "sac", **layer})]).sac["ent_coef"]
@@ -148,9 +148,9 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
     from a saved config, keep their own settings."""
     import dataclasses
 
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("halfcheetah")
     resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
@@ -171,8 +171,8 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
 def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
     """α log π, not log π, reaches both the cost's batch and the reward: at α = 0 the reward
     is the cost's alone, and at α = 0.5 half of the log-density is subtracted."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -198,8 +198,8 @@ def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_p
     """log_pi_demo and log_pi_gen: α log π per step of each side of the cost's batch under the
     policy of that moment. The first round's batch is the same at α = 1 and α = 0.5 (one seed,
     the policy not yet updated), so the columns halve; the demos' value is a mean over demo steps."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -223,8 +223,8 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     """PPO: a round's row carries the update that came before its rollout (none before the
     first): losses, KL, clip fraction, and the policy std the rollout was sampled with. SAC: its
     actor and critic losses and entropy weight, once it has trained."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -252,8 +252,8 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
 def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
     """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
     generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -304,8 +304,8 @@ def test_sac_generator_trains_and_resumes_with_its_replay_buffer(tmp_path, setup
 
 
 def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -328,8 +328,8 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
 
 
 def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffer(tmp_path, setup):
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -352,8 +352,8 @@ def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffe
 
 
 def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_buffer(tmp_path, setup):
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -375,9 +375,9 @@ def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_bu
 
 @pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
 def test_disc_replay_needs_sac_transitions(layer):
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match="use it with --generator sac and --segment 1"):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
@@ -386,8 +386,8 @@ def test_disc_replay_needs_sac_transitions(layer):
 def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tmp_path):
     # InvertedPendulum terminates when it falls: each fall adds one absorbing transition to the
     # generated batch, as each terminated demo episode does to the demo segments.
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("invertedpendulum")
     demos = tmp_path / "d.h5"
@@ -428,8 +428,8 @@ def test_periodic_deterministic_evaluation_matches_eval_policy_on_the_saved_poli
 
 def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     """--algo rl: the same generator and scaling, fed the env's own rewards."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -477,9 +477,10 @@ def test_policy_kwargs_per_generator(tmp_path, setup, cli):
 
 def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, setup, cli):
     """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's."""
+    from irl_gan.config import resolve_config
     from irl_gan.reward import LearnedReward
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, config = setup
     run = tmp_path / "run"
@@ -538,9 +539,9 @@ def test_cost_until_stops_the_cost_learning_and_the_generator_goes_on(tmp_path, 
 
 
 def test_cost_until_is_for_an_imitation_algo():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match="'cost_until' stops the cost learning while the generator goes on; --algo rl trains no generator"):
         resolve_config(load_spec("pendulum"), [("test", {"algo": "rl", "cost_until": 1000})])
@@ -566,9 +567,9 @@ def test_shaped_gives_gcl_and_gan_gcl_a_potential_that_retrain_can_keep(tmp_path
 
 
 def test_shaped_is_for_a_learned_cost():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     for algo in ("gail", "rl"):
         with pytest.raises(UserError, match=f"'shaped' adds a potential to a learned cost; --algo {algo} learns none"):
@@ -577,9 +578,9 @@ def test_shaped_is_for_a_learned_cost():
 
 
 def test_demo_log_pi_floor_is_for_a_density_discriminator():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("pendulum")
     for algo in ("gail", "rl", "bc"):
@@ -763,9 +764,10 @@ def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
 def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, steps):
     """``bc_init`` raises the generator's likelihood of the demo actions before any env step,
     normalises observations by the demos' statistics, and leaves PPO's exploration std alone."""
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos, state_action_pairs
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, _ = setup
     spec = load_spec("pendulum")
