@@ -330,10 +330,9 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     if resume and not trainer.load_checkpoint():
         # Killed before its first checkpoint: nothing to keep, so the run starts over.
         click.echo(f"no checkpoint in {out} yet; starting the run from step 0", err=True)
-        trainer.writer_purge_step = 0
+        trainer.run.purge_step = 0
     hold_dir(out)  # a new run: claimed as it is created
-    trainer.save_config()  # on disk before the first step; the policy and cost follow each checkpoint
-    return config, trainer.train(progress=not no_progress)
+    return config, trainer.train(progress=not no_progress)  # config.yaml first, then the policy and cost with each checkpoint
 
 
 @cli.command("eval-reward")

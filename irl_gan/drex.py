@@ -26,6 +26,7 @@ import torch
 import yaml
 
 from irl_gan.data import Episode
+from irl_gan.io import atomic_path, atomic_write_csv, atomic_write_text
 from irl_gan.tasks import TaskSpec
 
 Tensor = torch.Tensor
@@ -135,9 +136,43 @@ def ranked_right(cost, better: tuple[Tensor, Tensor], worse: tuple[Tensor, Tenso
     return float((cost.base_cost(*worse).sum(-1) > cost.base_cost(*better).sum(-1)).double().mean())
 
 
+class Ranking:
+    """``rank_weight``: D-REX's ranking beside a discriminator, as a loss in every cost update.
+
+    The levels are built into RUN/ranking/ before the first env step (the demos cloned, the clone's
+    noisy rollouts), or read back from there on --resume. The last episode of each level is held
+    out: the share of its window pairs ranked right is the run's ``rank_accuracy``."""
+
+    def __init__(self, levels: list, config):
+        self.snippet = snippet_length(config, levels)
+        self.train = [lv[:-1] for lv in levels]
+        self.held_out = held_out_pairs([lv[-1:] for lv in levels], 500, self.snippet, config.seed)
+        self.batch = config.rank_batch
+
+    @classmethod
+    def prepare(cls, spec: TaskSpec, demos: Sequence[Episode], config, where: Path, progress: bool = True) -> "Ranking":
+        path = where / "levels.pt"
+        if path.exists():
+            ranking = torch.load(path, weights_only=True)
+        else:
+            ranking = ranked_levels(spec, demos, config, where, progress)
+            with atomic_path(path) as tmp:
+                torch.save(ranking, tmp)
+            record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
+            atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
+        return cls(ranking["levels"], config)
+
+    def loss(self, cost, rng: np.random.Generator) -> Tensor:
+        """The Bradley-Terry loss of ``rank_batch`` window pairs drawn with ``rng``."""
+        better, worse = snippet_pairs(self.train, self.batch, self.snippet, rng)
+        return ranking_loss(cost, better, worse)
+
+    def accuracy(self, cost) -> float:
+        return ranked_right(cost, *self.held_out)
+
+
 def train_drex(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progress: bool = True) -> dict:
     from irl_gan.cost import CostConfig, CostNet
-    from irl_gan.io import atomic_write_csv, atomic_write_text
     from irl_gan.report import read_metrics
 
     start = time.time()

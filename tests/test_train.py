@@ -189,7 +189,7 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     assert log_pi.abs().sum() > 0
     assert torch.allclose(trainers[0.5]._log_pi(seg), 0.5 * log_pi) and not trainers[0.0]._log_pi(seg).any()
     obs, acts = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy()
-    reward = {t: tr.learned_reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool), entropy=True) for t, tr in trainers.items()}
+    reward = {t: tr.reward_source.reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool)) for t, tr in trainers.items()}
     assert np.allclose(reward[1.0] - reward[0.0], -log_pi.sum(-1).numpy(), atol=1e-5)
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
 
@@ -211,7 +211,7 @@ def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_p
             per_step = trainer._log_pi(trainer.demo_segments)[trainer.demo_segments.policy_step.bool()]
             bounds = (float(per_step.min()), float(per_step.max()))
         trainer.train(progress=False)  # one rollout, one cost round, then the policy's update
-        first[t] = trainer.rows[0]
+        first[t] = trainer.run.rows[0]
     assert bounds[0] < first[1.0]["log_pi_demo"] < bounds[1] and bounds[0] < bounds[1]
     for side in ("log_pi_demo", "log_pi_gen"):
         assert first[1.0][side] != 0 and first[0.5][side] == pytest.approx(0.5 * first[1.0][side], rel=1e-5)
@@ -233,7 +233,7 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     stds, check = [], trainer.check_policy
     monkeypatch.setattr(trainer, "check_policy", lambda: (stds.append(float(trainer.model.policy.log_std.detach().exp().mean())), check())[1])
     trainer.train(progress=False)
-    rows = trainer.rows
+    rows = trainer.run.rows
     assert len(rows) == 3 and "policy_loss" not in rows[0] and "policy_std" not in rows[0]
     assert [r["policy_std"] for r in rows[1:]] == pytest.approx(stds[1:], rel=1e-6) and stds[1] != stds[0]
     for r in rows[1:]:
@@ -245,7 +245,7 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "sac")
     trainer.train(progress=False)
-    last = trainer.rows[-1]
+    last = trainer.run.rows[-1]
     assert np.isfinite(last["actor_loss"]) and last["critic_loss"] >= 0 and last["ent_coef"] > 0 and "value_loss" not in last
 
 
@@ -265,7 +265,7 @@ def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_pa
         batches = []
         monkeypatch.setattr(trainer.estimator, "loss", lambda batch, loss=loss, batches=batches: batches.append(batch) or loss(batch))
         trainer.train(progress=False)  # one rollout, one cost round
-        seen[floor] = (batches[0], trainer.rows[0])
+        seen[floor] = (batches[0], trainer.run.rows[0])
     (plain, row), (floored, floored_row) = seen[None], seen[0.5]
     assert row["log_pi_gen"] == floored_row["log_pi_gen"] and row["log_pi_demo"] == floored_row["log_pi_demo"]  # the metrics: the true values
     assert torch.equal(plain.gen_log_pi, floored.gen_log_pi)
@@ -275,6 +275,17 @@ def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_pa
     assert (before < low).any() and (before >= low).any()  # the case both ways
     assert torch.allclose(after, before.clamp(min=low))
     assert not floored.demo_log_pi[~acted].any()  # absorbing steps still have no log π
+
+
+def test_checkpoints_from_before_sb3_py_find_their_replay_buffer_class():
+    """A SAC checkpoint pickles its replay buffer's class by module; those written before the SB3
+    glue left trainer.py name irl_gan.trainer.RelabelledReplayBuffer."""
+    import pickle
+
+    from irl_gan.sb3 import RelabelledReplayBuffer
+
+    old = b"cirl_gan.trainer\nRelabelledReplayBuffer\n."  # pickle's GLOBAL opcode, as an old replay.pkl holds it
+    assert pickle.loads(old) is RelabelledReplayBuffer
 
 
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
