@@ -51,6 +51,36 @@ def test_train_writes_policy_cost_config_and_metrics(tmp_path, setup, cli, algo,
     assert "normalised" in stdout
 
 
+def test_lcr_and_mono_add_guided_cost_learnings_regularisers_to_the_cost_loss_in_training(tmp_path, setup, monkeypatch):
+    """lcr and mono (design.md: the cost's own regularisers): the first cost loss is the plain one
+    plus lcr times the squared second differences of the cost along the demo segments plus mono
+    times its rises, and a run with them trains to its end."""
+    from irl_gan.config import resolve_config
+    from irl_gan.estimators import Regularisers
+    from irl_gan.tasks import load_spec
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    first, penalty = {}, {}
+    for weights in ((0.0, 0.0), (3.0, 2.0)):
+        config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "segment": 5, "steps": 640, "lcr": weights[0], "mono": weights[1]})])
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{weights}")
+        loss = trainer.estimator.loss
+
+        def spy(batch, loss=loss, trainer=trainer, weights=weights):
+            if weights not in penalty:  # the first update's, before it changes the cost
+                penalty[weights] = float(Regularisers(*weights).along_demos(trainer.estimator.cost, batch.demo).detach())
+            return loss(batch)
+
+        monkeypatch.setattr(trainer.estimator, "loss", spy)
+        trainer.train(progress=False)
+        updated = [r["cost_loss"] for r in trainer.run.rows if "cost_loss" in r]  # from the first finished episodes on
+        first[weights] = updated[0]
+        assert len(updated) >= 2 and np.isfinite(updated[-1]) and trainer.run.rows[-1]["env_steps"] == 640
+    assert penalty[(3.0, 2.0)] > 0
+    assert first[(3.0, 2.0)] == pytest.approx(first[(0.0, 0.0)] + penalty[(3.0, 2.0)], rel=1e-5)
+
+
 def test_outputs_load_with_sb3_alone_and_as_a_reward(tmp_path, setup, cli):
     from stable_baselines3 import PPO
 
@@ -275,6 +305,30 @@ def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_pa
     assert (before < low).any() and (before >= low).any()  # the case both ways
     assert torch.allclose(after, before.clamp(min=low))
     assert not floored.demo_log_pi[~acted].any()  # absorbing steps still have no log π
+
+
+@pytest.mark.parametrize("generator, steps", [("ppo", 256), ("sac", 192)])  # PPO's in whole rollouts of 128
+def test_learn_goes_on_where_it_stopped_as_one_longer_call_would(tmp_path, setup, generator, steps):
+    """``Trainer.learn(n)`` plays n more env steps (SB3's verb): two calls train the policy and the
+    cost as one call of their sum does."""
+    from irl_gan.config import resolve_config
+    from irl_gan.tasks import load_spec
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    layer = {**TINY, "demos": str(demos), "demo_episodes": 2, "eval_every": 0}
+    if generator == "sac":
+        layer.update(n_envs=1, cost_every=64, sac={"learning_starts": 64, "buffer_size": 1000, "batch_size": 32})
+    config = resolve_config(spec, [("test", {**layer, "generator": generator})])
+    twice = make_trainer(spec, demos, config, tmp_path / "twice")  # each built just before it trains: torch's generator is global
+    twice.learn(steps, progress=False)
+    twice.learn(steps, progress=False)
+    once = make_trainer(spec, demos, config, tmp_path / "once")
+    once.learn(2 * steps, progress=False)
+    assert twice.model.num_timesteps == once.model.num_timesteps == 2 * steps
+    assert [r["env_steps"] for r in twice.run.rows] == [r["env_steps"] for r in once.run.rows]
+    for a, b in ((twice.model.policy, once.model.policy), (twice.estimator, once.estimator)):
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_checkpoints_from_before_sb3_py_find_their_replay_buffer_class():
