@@ -66,10 +66,10 @@ def main() -> None:
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos
     from irl_gan.evaluation import deterministic_score
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     torch.manual_seed(a.seed)
     spec = load_spec(a.task)

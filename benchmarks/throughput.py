@@ -69,7 +69,7 @@ def ours(spec, demos, config):
     from irl_gan.trainer import Trainer
 
     with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(spec, demos, config, Path(out) / "run")
+        trainer = Trainer(spec, config.select_demos(demos), config, Path(out) / "run")
         with Clock() as clock:
             trainer.train(progress=False)
         return clock.rates(trainer.model.num_timesteps)
@@ -114,9 +114,9 @@ def own_share(spec, demos, config) -> dict:
 def main() -> int:
     import torch
 
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--task", default="halfcheetah")

@@ -4,35 +4,37 @@ steps and no cost. The baseline every imitation method must beat (``irl-gan trai
 The policy is SB3's PPO MlpPolicy with the run's ``policy_kwargs``, on observations normalised by
 the demos' own mean and variance, so the output directory is like any training run's:
 ``policy.zip`` (an SB3 checkpoint), ``obs_norm.npz``, ``config.yaml``, ``metrics.csv``.
+``clone_generator`` clones the demos into a training run's generator instead (``bc_init``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
-import yaml
 from tqdm.auto import tqdm
 
-from irl_gan.data import Demonstrations, state_action_pairs
+from irl_gan.data import Episode, state_action_pairs
+from irl_gan.run_dir import write_card, write_config
+from irl_gan.sb3 import sb3_rejections
 from irl_gan.tasks import TaskSpec
 
 
-def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+def train_bc(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progress: bool = True) -> dict:
+    """Behavioural cloning of the demo episodes into ``out``; returns the last metrics row."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
     from irl_gan.agents import ObsNorm
     from irl_gan.evaluation import deterministic_score
-    from irl_gan.io import atomic_path, atomic_write_csv, atomic_write_text
-    from irl_gan.trainer import _plain, sb3_rejections
+    from irl_gan.io import atomic_path, atomic_write_csv
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    obs, acts = state_action_pairs(demos.select(config.demo_episodes, config.drop_terminated_demos))
+    obs, acts = state_action_pairs(demos)
     norm = ObsNorm(obs.mean(0), obs.var(0), 10.0, 1e-8)
     venv = make_vec_env(lambda: spec.make_env(), n_envs=1, seed=config.seed)
     with sb3_rejections("bc policy"):
@@ -48,7 +50,7 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
         return model.predict(norm(o), deterministic=True)[0]
 
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(config)), sort_keys=False))
+    write_config(out, config)
     rows: list[dict] = []
     start = time.time()
     checks = max(1, config.bc_steps // 5)
@@ -70,5 +72,40 @@ def train_bc(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress:
     with atomic_path(out / "policy.zip") as tmp:
         model.save(tmp)
     norm.save(out / "obs_norm.npz")
-    atomic_write_text(out / "card.yaml", yaml.safe_dump({"task": spec.task, "env_id": spec.env_id, "trained_by": "irl-gan train", "algo": "bc"}, sort_keys=False))
+    write_card(out, spec, "bc")
     return rows[-1]
+
+
+def clone_generator(model, venv, density, demos: Sequence[Episode], config, rng: np.random.Generator, progress: bool = True) -> dict:
+    """``bc_init``: ``config.bc_init`` gradient steps of a run's generator on the demos' ``log π``
+    (its density, ``generator.PolicyDensity``), before the first env step.
+
+    The observation normaliser ``venv`` is set to the demos' statistics for the whole run, so the
+    states the policy is cloned on are normalised as they will be when it meets them. PPO's
+    log std, a free parameter, is not trained; SAC's std head is, and its entropy term widens
+    it again. Returns the demos' mean log-likelihood per step, ``bc_log_lik``.
+    """
+    obs, acts = state_action_pairs(demos)
+    rms = venv.obs_rms
+    rms.mean, rms.var, rms.count = obs.mean(0), obs.var(0), float(len(obs))
+    # and keeps them: a normaliser that followed the generator's states would shift the
+    # cloned policy's inputs away from those it was cloned on.
+    venv.training = False
+    if config.generator == "ppo":
+        params = [p for name, p in model.policy.named_parameters() if name != "log_std"]
+    else:
+        params = list(model.actor.parameters())
+    opt = torch.optim.Adam(params, lr=config.bc_lr)
+    batch = min(config.bc_batch, len(obs))
+    log_lik = float("nan")
+    model.policy.set_training_mode(True)
+    for _ in tqdm(range(config.bc_init), desc="behaviour cloning", disable=None if progress else True):
+        idx = rng.integers(len(obs), size=batch)
+        log_pi = density.log_prob(obs[idx], acts[idx], grad=True)
+        loss = -log_pi.mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        log_lik = -float(loss.detach())
+    model.policy.set_training_mode(False)
+    return {"bc_log_lik": log_lik}

@@ -329,7 +329,8 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     import yaml
 
     from irl_gan.io import LOCK_NAME, hold_dir
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.config import resolve_config
+    from irl_gan.trainer import Trainer
 
     layers = []
     saved = out / "config.yaml"
@@ -342,8 +343,7 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     config = resolve_config(spec, layers + list(base) + _given_layers(config_file, flags))
     demos_ = None
     if config.demos is not None:
-        demos_ = _load_checked(Path(config.demos), spec.task)
-        demos_.select(config.demo_episodes, config.drop_terminated_demos)  # enough episodes, or a one-line error
+        demos_ = config.select_demos(_load_checked(Path(config.demos), spec.ref))  # the episodes learned from; too few is a one-line error
     if resume and not saved.exists():
         raise UserError(f"--resume: {out} holds no run to resume; start one without --resume")
     if config.algo in ("bc", "drex"):
@@ -358,10 +358,9 @@ def _run_training(spec, out: Path, config_file: Path | None, flags: dict, resume
     if resume and not trainer.load_checkpoint():
         # Killed before its first checkpoint: nothing to keep, so the run starts over.
         click.echo(f"no checkpoint in {out} yet; starting the run from step 0", err=True)
-        trainer.writer_purge_step = 0
+        trainer.run.purge_step = 0
     hold_dir(out)  # a new run: claimed as it is created
-    trainer.save_config()  # on disk before the first step; the policy and cost follow each checkpoint
-    return config, trainer.train(progress=not no_progress)
+    return config, trainer.train(progress=not no_progress)  # config.yaml first, then the policy and cost with each checkpoint
 
 
 @cli.command("eval-reward")
@@ -505,7 +504,7 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
     base = [(f"{saved} (its temperature)", {"temperature": source["temperature"]})] if "temperature" in source else []
     if out is None:
         # Named by the generator and seed the run will have, wherever they were set.
-        from irl_gan.trainer import resolve_config
+        from irl_gan.config import resolve_config
 
         planned = resolve_config(spec, base + _given_layers(config_file, flags))
         out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{cost_label(which)}{'-shaped' if shaped else ''}"

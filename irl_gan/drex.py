@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
 import yaml
 
-from irl_gan.data import Demonstrations, Episode
+from irl_gan.data import Episode
+from irl_gan.io import atomic_path, atomic_write_csv, atomic_write_text
 from irl_gan.tasks import TaskSpec
 
 Tensor = torch.Tensor
@@ -86,8 +88,8 @@ def fit_ranking(cost, train: list, held_out: list, steps: int, batch: int, lengt
     return log
 
 
-def ranked_levels(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
-    """The ranking D-REX fits, built from the demos and the env alone: the demos cloned into
+def ranked_levels(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progress: bool = True) -> dict:
+    """The ranking D-REX fits, built from the demo episodes and the env alone: the demos cloned into
     ``out`` (a bc run), the clone rolled out at each ``rank_noise`` level (with ``rank_idle``, the
     idle policy beside the noisiest), every episode as the cost takes it, terminated ones padded.
     Returns ``levels`` (best first: the demos, then each noise level; lists of (obs, acts)),
@@ -99,7 +101,6 @@ def ranked_levels(spec: TaskSpec, demos: Demonstrations, config, out: Path, prog
 
     bc_last = train_bc(spec, demos, config, out, progress)
     clone = load_policy(out)
-    used = demos.select(config.demo_episodes, config.drop_terminated_demos)
     env = spec.make_env()
     rng = np.random.default_rng(config.seed)
     levels = []
@@ -112,9 +113,9 @@ def ranked_levels(spec: TaskSpec, demos: Demonstrations, config, out: Path, prog
         # interleaved, so that the held-out (last) episode of the level is one of the idle ones
         levels[-1] = [e for pair in zip(levels[-1], idle) for e in pair]
     env.close()
-    true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in used]))}
+    true_per_step = {"demos": float(np.mean([e.rewards.mean() for e in demos]))}
     true_per_step.update({f"noise {s}": float(np.mean([e.rewards.mean() for e in lv])) for s, lv in zip(config.rank_noise, levels)})
-    return {"levels": [[episode_inputs(e, spec.horizon) for e in level] for level in [list(used), *levels]],
+    return {"levels": [[episode_inputs(e, spec.horizon) for e in level] for level in [list(demos), *levels]],
             "env_steps": sum(e.length for level in levels for e in level), "true_per_step": true_per_step, "bc": bc_last}
 
 
@@ -135,9 +136,43 @@ def ranked_right(cost, better: tuple[Tensor, Tensor], worse: tuple[Tensor, Tenso
     return float((cost.base_cost(*worse).sum(-1) > cost.base_cost(*better).sum(-1)).double().mean())
 
 
-def train_drex(spec: TaskSpec, demos: Demonstrations, config, out: Path, progress: bool = True) -> dict:
+class Ranking:
+    """``rank_weight``: D-REX's ranking beside a discriminator, as a loss in every cost update.
+
+    The levels are built into RUN/ranking/ before the first env step (the demos cloned, the clone's
+    noisy rollouts), or read back from there on --resume. The last episode of each level is held
+    out: the share of its window pairs ranked right is the run's ``rank_accuracy``."""
+
+    def __init__(self, levels: list, config):
+        self.snippet = snippet_length(config, levels)
+        self.train = [lv[:-1] for lv in levels]
+        self.held_out = held_out_pairs([lv[-1:] for lv in levels], 500, self.snippet, config.seed)
+        self.batch = config.rank_batch
+
+    @classmethod
+    def prepare(cls, spec: TaskSpec, demos: Sequence[Episode], config, where: Path, progress: bool = True) -> "Ranking":
+        path = where / "levels.pt"
+        if path.exists():
+            ranking = torch.load(path, weights_only=True)
+        else:
+            ranking = ranked_levels(spec, demos, config, where, progress)
+            with atomic_path(path) as tmp:
+                torch.save(ranking, tmp)
+            record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
+            atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
+        return cls(ranking["levels"], config)
+
+    def loss(self, cost, rng: np.random.Generator) -> Tensor:
+        """The Bradley-Terry loss of ``rank_batch`` window pairs drawn with ``rng``."""
+        better, worse = snippet_pairs(self.train, self.batch, self.snippet, rng)
+        return ranking_loss(cost, better, worse)
+
+    def accuracy(self, cost) -> float:
+        return ranked_right(cost, *self.held_out)
+
+
+def train_drex(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, progress: bool = True) -> dict:
     from irl_gan.cost import CostConfig, CostNet
-    from irl_gan.io import atomic_write_csv, atomic_write_text
     from irl_gan.report import read_metrics
 
     start = time.time()

@@ -42,6 +42,13 @@ class Recorder(VecEnvWrapper):
             self._arrays = {k: np.stack(v) for k, v in self.steps.items()}
         return self._arrays
 
+    def flat_rollout(self) -> dict[str, np.ndarray]:
+        """``rollout_arrays`` with the steps and envs axes as one, step-major: the layout of the
+        rewards that relabel SB3's rollout buffer."""
+        r = self.rollout_arrays()
+        n = r["terminated"].size
+        return {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
+
     # ------------------------------------------------------------------ VecEnv
 
     def reset(self):

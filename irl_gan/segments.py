@@ -58,6 +58,16 @@ class Segments:
     def cat(parts: Sequence["Segments"]) -> "Segments":
         return Segments(*(torch.cat([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Segments)))
 
+    def occupancy(self, gamma: float) -> np.ndarray:
+        """Sampling probabilities that match discounted occupancy. A K = 1 absorbing self-loop
+        stands for the whole discounted stay in the absorbing state, 1/(1-γ) steps, so it is
+        drawn that much more often; one copy per termination would under-weight the state by
+        about a hundredfold, and the cost would never learn what falling is worth."""
+        w = np.ones(len(self))
+        if self.k == 1:
+            w[(self.policy_step.sum(-1) == 0).numpy()] = 1.0 / (1.0 - gamma)
+        return w / w.sum()
+
     def log_q(self, step_log_q: Tensor) -> Tensor:
         """Segment ``log q(x) = Σ_t log π(a_t | s_t)`` over the steps where the policy acted."""
         return (step_log_q * self.policy_step.to(step_log_q.dtype)).sum(-1)
@@ -144,3 +154,14 @@ def transitions(obs, acts, next_obs, terminated, absorbing: bool = False) -> Seg
         obs=torch.from_numpy(obs_a), acts=torch.as_tensor(np.asarray(acts, dtype=np.float32)[:, None]), next_obs=torch.from_numpy(nxt),
         done=zeros, mask=ones, policy_step=zeros if absorbing else ones,
     )
+
+
+def rollout_transitions(obs, acts, next_obs, terminated) -> Segments:
+    """K = 1 segments of a generator's flat steps for the discriminator: their ``transitions``, then
+    one absorbing self-loop per termination, as a terminated demo episode has."""
+    seg = transitions(obs, acts, next_obs, terminated)
+    m = int(np.sum(terminated))
+    if not m:
+        return seg
+    z_obs, z_act = np.zeros((m, np.shape(obs)[1])), np.zeros((m, np.shape(acts)[1]))
+    return Segments.cat([seg, transitions(z_obs, z_act, z_obs, np.ones(m, bool), absorbing=True)])

@@ -1,435 +1,51 @@
-"""The training loop: guided cost learning with an SB3 PPO generator.
+"""The training loop: guided cost learning with an SB3 PPO or SAC generator.
 
-Each round reads as the algorithm: the generator **collects** a rollout; the demo and
-generated segments are **scored** (``log π`` under the current policy); the estimator
-**updates the cost**; the rollout's rewards are **relabelled** with the estimator's reward,
-in one batch; PPO **updates the policy**; the round is **logged**.
+Each round reads as the algorithm: the generator **collects** steps; the demo and generated
+segments are **scored** (``α log π`` under the current policy); the estimator **updates the
+cost**; the generator's rewards follow the cost (PPO's rollout is **relabelled** in one batch,
+SAC's replay buffer rewards each sample as it draws it); the generator **updates the policy**;
+the round is **logged**. With PPO a round is one rollout, with SAC ``cost_every`` env steps.
 
-The estimator only states its loss and reward (``estimators.py``). Nothing here depends on
-which estimator it is, beyond asking whether it has a cost to learn.
+The estimator states its loss and reward (``estimators``), the generator is rewarded through a
+``reward_source.RewardSource``, the run directory is a ``run_dir.RunDir``, and SB3 stays behind
+``sb3``. ``Trainer(spec, demos, config, out)`` builds a run; ``learn(steps)`` plays it on, and
+called again goes on from where it stopped; ``load_checkpoint()`` resumes one from disk.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import csv
-import dataclasses
-import json
 import time
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
-import yaml
-from stable_baselines3.common.buffers import ReplayBuffer
-from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
+from irl_gan.bc import clone_generator
+from irl_gan.config import TrainConfig
 from irl_gan.cost import CostConfig
-from irl_gan.data import Demonstrations, state_action_pairs
+from irl_gan.data import Episode
+from irl_gan.drex import Ranking
 from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
-from irl_gan.resets import DemoStateResets, demo_states
 from irl_gan.reward import COST_HISTORY, LearnedReward
-from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_text, latest_dir
-from irl_gan.segments import Segments, make_segments, transitions
+from irl_gan.reward_source import EnvReward, FrozenReward, LiveReward, RewardSource
+from irl_gan.run_dir import RunDir, write_config
+from irl_gan.sb3 import Hooks, RunningScale, load_generator, make_generator, policy_diagnostics, replayed_steps, set_rollout_rewards
+from irl_gan.sb3 import RelabelledReplayBuffer  # noqa: F401  (checkpoints written before sb3.py pickled it by this module's name)
+from irl_gan.segments import Segments, make_segments, rollout_transitions
 from irl_gan.tasks import TaskSpec
-
-
-@dataclasses.dataclass
-class TrainConfig:
-    """Everything a run needs; saved as ``config.yaml`` so the run can be reproduced."""
-
-    task: str
-    """Task name (``irl_gan/envs/TASK.yaml``)."""
-    demos: str | None
-    """Demonstration dataset (.h5); none for algo rl, which learns no cost."""
-    algo: str = "gan-gcl"
-    """Estimator: gcl, gan-gcl, airl, gail; rl, the oracle: the generator on the true reward, no cost;
-    bc, behavioural cloning: no env steps, no cost; or drex: a state-only cost ranked on
-    noise-injected rollouts of the cloned policy (irl_gan.drex), no generator."""
-    generator: str = "ppo"
-    """Policy optimiser: ppo (on-policy, the paper's setting) or sac (off-policy, replayed samples)."""
-    segment: int | str = 1
-    """Segment length K: an integer, or 'full' for whole trajectories."""
-    demo_episodes: int = 4
-    """How many demo episodes to learn from (the first N of the file, or of those kept below)."""
-    drop_terminated_demos: bool = False
-    """Learn only from demo episodes that ran to the time limit (the first demo_episodes of them).
-    A terminated demo (a fall) puts demo mass on the absorbing state, so the cost rates falling as
-    expert-like: the shipped Ant expert falls in 17 of its 25 episodes."""
-    steps: int = 200_000
-    """Env steps of the generator."""
-    seed: int = 0
-    n_envs: int = 4
-    """Parallel envs of the generator."""
-    ppo: dict = dataclasses.field(default_factory=lambda: {"n_steps": 512, "batch_size": 256, "n_epochs": 10, "learning_rate": 3e-4, "gamma": 0.99, "gae_lambda": 0.95, "ent_coef": 0.0})
-    """SB3 PPO settings (n_steps is per env)."""
-    sac: dict = dataclasses.field(default_factory=lambda: {"learning_rate": 3e-4, "buffer_size": 1_000_000, "batch_size": 256, "learning_starts": 5000, "gamma": 0.99, "ent_coef": 1.0})
-    """SB3 SAC settings. ent_coef 1: the MaxEnt objective E[-c] + H weighs the entropy by one nat.
-    The oracle (algo rl on the true reward) uses SAC's automatic entropy weight unless one is set."""
-    cost_every: int = 2000
-    """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
-    cost_until: int = 0
-    """Env steps after which the cost stops learning (0: it learns to the end). From then on the
-    generator optimises a fixed reward, the cost as it was then (with ``reward_tau`` below 1, its
-    average as it was then), as a fresh agent does in ``irl-gan retrain``; cost.pt is that cost.
-    On HalfCheetah with SAC (``sac-dac-until200k.yaml``) freezing at 200k stopped the fall of a
-    generator already running then (seed 0: 0.47 at 300k, against 0.10 with the cost learning on;
-    seed 1: 0.58 at 450k), but left one still standing then where it was (seed 2: 0.04)
-    (benchmarks/results/quality-temperature.md)."""
-    demo_log_pi_floor: float | None = None
-    """Nats per step (of ``α log π``, as ``log_pi_gen`` in the metrics): in the cost's batch, a
-    demo step's ``α log π`` under the generator counts as at least the generated steps' mean
-    minus this (null: off, the paper's discriminator). A generator much narrower than the demos
-    makes their actions tens of nats a step less likely than its own, and ``log q`` alone then
-    decides the discriminator on the demos: the demo side of the loss no longer pulls their
-    cost down, and the cost drifts until it rates the demos' states worst of all (HalfCheetah
-    with PPO, benchmarks/results/quality-halfcheetah.md). The floor caps how much of the
-    separation the density may do, so the cost does the rest. The generator's own ``log π``,
-    in the logit and in its reward, is untouched. On HalfCheetah (PPO, seed 0) a floor of 2
-    held the demos' cost 17 nats a step below the generated steps' (without it, by 1.66M the
-    demos' mean cost was 140 and the generated steps' −8.9),
-    but the policy stalled all the same (0.09 at 573k)."""
-    policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
-    """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to
-    them for that generator alone (PPO's ortho_init, say, which SAC does not take)."""
-    cost_hidden: tuple = (64, 64)
-    """Hidden layer widths of the cost network; [] makes the cost linear in the normalised
-    observation (and action): Ziebart et al.'s MaxEnt IRL, whose cost is linear in features.
-    On HalfCheetah (state-only, all generated steps replayed, 8 updates of lr 3e-3) it kept the
-    demos above a standing cheetah throughout, yet the generator rose to 0.11 and fell back."""
-    state_only: bool = False
-    """State-only cost ``c(s)`` (for a transferable reward)."""
-    shaped: bool = False
-    """The shaped cost ``c = g + h(s) - γ h(s')`` (design.md's variant; AIRL's form, which airl
-    always uses) for gcl and gan-gcl: the potential ``h`` adds to the cost only what cancels along
-    a trajectory, and a frozen reward keeps ``g`` alone unless retrained with ``--shaped``."""
-    cost_lr: float = 3e-4
-    log_z_lr: float = 1e-2
-    """Learning rate of gan-gcl's scalar log Z."""
-    disc_updates: int = 4
-    """Cost/discriminator gradient steps per round. With 1 step of lr 1e-4, GAIL on InvertedPendulum
-    (0.013 at 50k env steps) and gan-gcl on Hopper (0.38 at 300k) stalled; 4 steps of 3e-4 reached
-    1.0 and 1.25 (measured 2026-11-21; README, "Benchmarks")."""
-    disc_batch: int = 256
-    """Segments per side (demo, generated) in one cost update."""
-    lcr: float = 0.0
-    mono: float = 0.0
-    grad_penalty: float = 0.0
-    """Weight of the cost's gradient penalty between demo and generated steps (WGAN-GP's form;
-    0: off). It keeps the cost sloped where a discriminator that wins outright leaves it flat."""
-    grad_clip: float | None = 10.0
-    """Clip the cost's gradient norm (None: off)."""
-    entropy_reward: bool = True
-    """Include ``-log π`` in the reward (MaxEnt RL), as design.md's estimator table says."""
-    reward_log_pi: str = "action"
-    """Which ``log π`` the reward's ``-α log π`` takes with PPO. ``action``: that of the action the
-    env took, clipped to the bounds, as the discriminator scores it (``irl_gan.generator``: for
-    an action at a bound, the density with the mean held inside the bounds, so a policy whose
-    mean passes the bound earns less entropy from its clipped actions). ``sample``: that of the
-    Gaussian sample PPO drew before the clip (SB3's own ``log_prob``), whose mean over the
-    policy's draws is minus its entropy whatever the mean: the reward neither pays nor charges
-    for saturating. The discriminator's ``log q`` is the same either way. SAC draws inside the
-    bounds, so only ``action`` applies to it. On HalfCheetah (ranked, seed 1) ``sample`` paid
-    for width instead: a draw past the bound costs the env nothing more, and the policy's std
-    rose from 0.40 to 1.04 by 400k while its score fell to -0.01
-    (benchmarks/results/quality-halfcheetah.md)."""
-    temperature: float = 1.0
-    """The MaxEnt temperature α, carried into both players: the discriminator's logit is
-    ``-c - log Z - α log q`` and the reward ``-c - α log π`` (with SAC, its entropy weight;
-    an explicit ``sac: ent_coef`` overrides that). 1 is the paper's. Writing ``c = α c'``, the
-    logit is ``α (-c' - log q) - log Z``: the same game on ``c'``, with the discriminator's
-    logit scaled by α, so its equilibrium is unchanged; what changes is how far apart the
-    generator's log-densities of demo and generated actions must be before they alone decide
-    the discriminator. On HalfCheetah with SAC, 0.1 let gan-gcl climb from scratch (0.74 at
-    best) but not hold it (benchmarks/results/quality-temperature.md)."""
-    reward_tau: float = 1.0
-    """How fast the reward follows the cost: after each cost round the reward's copy of the cost
-    moves this fraction of the way to it (Polyak averaging, as for a target network; 1: the
-    reward is the current cost). Below 1 the generator plays against the cost of the last
-    ~1/τ rounds, not only the latest; the discriminator itself is unchanged, and so are cost.pt
-    and the cost's snapshots. On HalfCheetah with SAC at temperature 0.1, τ 0.05 stretched the
-    cycle of the return from about 45k to 100k env steps and raised its peaks (0.84 at best),
-    but did not stop it (benchmarks/results/quality-temperature.md)."""
-    disc_replay: float = 0.0
-    """SAC with K = 1: the share of the cost's generated steps drawn from the whole replay buffer
-    (each with ``log π`` under the current policy); the rest are the steps since the cost's last
-    update (0, the default: all of them; true means 1). From the replay buffer the discriminator
-    remembers states the generator has left, so the cost cannot make them attractive again
-    (Kostrikov et al.'s DAC trains its discriminator on the replay buffer). On HalfCheetah at
-    temperature 0.1 without it, the cost of each peak rated a standing cheetah at or above the
-    demos (benchmarks/results/cost-ranking-halfcheetah.md). A share of 0.5 kept the demos on top
-    and stopped the cycle, but climbed slowly (0.14 at 300k env steps); a share of 1 evaluated at
-    0.02-0.03 through 100k, where the run without it was at 0.33 by 76k (quality-temperature.md).
-    A share of 1 with DAC's other settings (temperature 0.01, grad_penalty 10, 10 cost updates per
-    1000 env steps) climbed to 0.33 at 225k and fell, but its cost ranked running above standing
-    above random, and a fresh agent trained on it runs (``irl-gan retrain RUN --cost STEP``)."""
-    reward_norm: bool = False
-    """SAC: divide the learned reward by its standard deviation over 4096 steps of the replay
-    buffer, measured again after each cost round (PPO always scales its rewards so). Without it
-    SAC's entropy weight is fixed in nats while the cost's range is not: on HalfCheetah with
-    ``disc_replay`` 0.5 the cost's gap between demo and generated steps grew from 0.3 to 32 nats
-    per step, and the entropy term shrank to nothing beside it. With it that run did no better
-    early on (0.02 at 126k env steps, against 0.04): the reward's spread was below 1 nat per step
-    there, so the scaling strengthened the reward against the entropy weight instead
-    (benchmarks/results/quality-temperature.md)."""
-    checkpoint_every: int = 50_000
-    """Env steps between resumable checkpoints."""
-    cost_history_every: int = 0
-    """Env steps between snapshots of the cost, kept in the run's cost_history/ (0: none). Each
-    snapshot is the discriminator against the generator of its moment; ``irl-gan retrain
-    --cost average`` trains a fresh agent on their mean, the cost of the whole game rather than
-    of its last round."""
-    eval_every: int = 100_000
-    """Env steps between deterministic evaluations of the policy on the true reward (0: off). Each
-    costs eval_episodes more episodes: on a 1000-step task, 5% more env steps at the defaults."""
-    eval_episodes: int = 5
-    """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
-    bc_steps: int = 20_000
-    """bc only: gradient steps on the demos' log-likelihood."""
-    bc_batch: int = 256
-    bc_lr: float = 1e-3
-    rank_noise: tuple = (0.1, 0.25, 0.5, 0.75, 1.0)
-    """drex and rank_weight: the shares of the action range of Gaussian noise on the cloned policy, one
-    ranking level each, from least noisy (ranked best, below the demos) to most."""
-    rank_episodes: int = 5
-    """drex and rank_weight: episodes rolled out per noise level; the last of each level is held out."""
-    rank_idle: bool = True
-    """drex and rank_weight: rank the idle policy (the middle of the action range) with the noisiest level.
-    Without it a HalfCheetah cost rated a crawling agent as high as the running generator
-    (benchmarks/results/quality-temperature.md)."""
-    rank_snippet: int = 50
-    """drex and rank_weight: steps per ranked window."""
-    rank_steps: int = 3000
-    """drex only: gradient steps of the ranking loss (lr: cost_lr)."""
-    rank_batch: int = 64
-    """drex and rank_weight: window pairs per gradient step."""
-    rank_weight: float = 0.0
-    """gcl, gan-gcl, airl, gail: weight of D-REX's ranking loss in every cost update (0: off).
-    Before the first env step the demos are cloned and the clone rolled out at each
-    ``rank_noise`` level, as ``--algo drex`` does (``rank_episodes``, ``rank_idle``; kept in the
-    run's ranking/, its env steps not counted in the generator's); each cost update then adds
-    ``rank_weight`` times the Bradley-Terry loss of ``rank_batch`` pairs of ``rank_snippet``-step
-    windows of that ranking to the discriminator's loss. A discriminator alone ranks the demos
-    above the generator of its moment and nothing else, so the behaviour a fresh agent finds
-    first (standing, on HalfCheetah) can be rated above the expert; the ranking keeps it below."""
-    demo_resets: float = 0.0
-    """Share of the generator's episodes that start from a state of the demos (drawn uniformly
-    from the demo episodes learned from) instead of the env's initial distribution: Peng et al.'s
-    reference state initialisation (``irl_gan.resets``). The discriminator, the reward and the
-    evaluations are unchanged; the training returns in the metrics count these episodes too.
-    Needs an env whose observation is its joint positions and velocities (the MuJoCo locomotion
-    tasks). On HalfCheetah with PPO (ranked, seeds 0, 1 and 3) a share of 0.5 did not keep the
-    generator out of the nose-down crawl: 0.06-0.11 at 500k, as without it
-    (benchmarks/results/quality-halfcheetah.md)."""
-    bc_init: int = 0
-    """Gradient steps of behavioural cloning on the demos before the first env step (0: off), with
-    bc_batch and bc_lr. The generator then starts near the demos, so its log q of demo actions is
-    not tens of nats below that of its own, and the discriminator has to tell them apart by the
-    cost. PPO's state-independent log std is left as initialised: exploration is not cloned away."""
-    reward: str | None = None
-    """With algo rl: a learned cost (a run's cost.pt), frozen, to train on instead of the true reward
-    (``irl-gan retrain``)."""
-    reward_shaped: bool = False
-    """With ``reward`` from an airl run: train on AIRL's whole reward ``g(s) + γ h(s') - h(s)``, the
-    one its generator played against, instead of ``g`` alone. The shaping term changes no optimal
-    policy but may guide one to it; ``h`` was learned under the run's own dynamics, so only there."""
-
-    @property
-    def k(self) -> int | None:
-        return None if self.segment == "full" else int(self.segment)
-
-    def generator_arguments(self, generator: str | None = None) -> tuple[dict, dict]:
-        """SB3 settings of ``generator`` (default: the run's) and its policy_kwargs: the shared ones,
-        then the generator's own, in SB3's form."""
-        from irl_gan.experts import sb3_policy_kwargs
-
-        settings = dict(self.ppo if (generator or self.generator) == "ppo" else self.sac)
-        return settings, sb3_policy_kwargs({**self.policy_kwargs, **settings.pop("policy_kwargs", {})})
-
-
-@contextlib.contextmanager
-def sb3_rejections(what: str):
-    """SB3's objections to settings (TypeError, ValueError, AssertionError) as one-line UserErrors."""
-    try:
-        yield
-    except (TypeError, ValueError, AssertionError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"SB3 rejected the {what} settings: {first}") from None
-
 
 _POLICY_NAN = "the policy's parameters became NaN or Inf; lower the generator's learning_rate"
 _COST_FIX = "lower cost_lr or set grad_clip (in a --config file)"
-ALGOS = ("gcl", "gan-gcl", "airl", "gail", "rl", "bc", "drex")
-_NO_GENERATOR = ("rl", "bc", "drex")  # no imitation game: the true reward, or no env steps of a generator
-_POSITIVE = ("steps", "demo_episodes", "n_envs", "disc_updates", "disc_batch", "checkpoint_every", "cost_every", "eval_episodes", "bc_steps", "bc_batch",
-             "rank_episodes", "rank_snippet", "rank_steps", "rank_batch")
-_BOOLEAN = ("state_only", "shaped", "entropy_reward", "drop_terminated_demos", "reward_norm", "rank_idle")
-_NON_NEGATIVE = ("cost_lr", "log_z_lr", "lcr", "mono", "grad_penalty", "bc_lr", "temperature", "rank_weight")
-_FRACTION = ("reward_tau",)
-_NO_COST = ("gail", "rl", "bc")  # gail's network is a free-form discriminator, not a cost
-_SHARE = ("disc_replay", "demo_resets")
-# Set by the trainer itself; a config that names them is refused.
-_FIXED_BY_TRAINER = {"ppo": {"policy", "env", "seed", "device", "verbose"}, "sac": {"policy", "env", "seed", "device", "verbose", "replay_buffer_class"}}
-
-
-def _check_setting(key: str, value) -> None:
-    """One setting's type and range; the message names the setting and what it must be."""
-    def number(v):
-        return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
-
-    if key in _POSITIVE:
-        ok, want = isinstance(value, int) and not isinstance(value, bool) and value > 0, "a positive integer"
-    elif key in _NON_NEGATIVE:
-        ok, want = number(value) and value >= 0, "a non-negative number"
-    elif key in _FRACTION:
-        ok, want = number(value) and 0 < value <= 1, "a number in (0, 1]"
-    elif key in _SHARE:
-        ok, want = isinstance(value, bool) or (number(value) and 0 <= value <= 1), "a number in [0, 1] (or true, meaning 1)"
-    elif key in ("grad_clip", "demo_log_pi_floor"):
-        ok, want = value is None or (number(value) and value > 0), "a positive number or null"
-    elif key in _BOOLEAN:
-        ok, want = isinstance(value, bool), "true or false"
-    elif key in ("ppo", "sac", "policy_kwargs"):
-        ok, want = isinstance(value, dict), "a mapping"
-    elif key == "cost_hidden":
-        ok = isinstance(value, (list, tuple)) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in value)
-        want = "a list of positive layer widths ([] for a linear cost)"
-    elif key == "rank_noise":
-        ok = isinstance(value, (list, tuple)) and len(value) >= 1 and all(number(v) and v > 0 for v in value) and list(value) == sorted(set(value))
-        want = "a list of increasing positive noise shares, such as [0.1, 0.5, 1.0]"
-    elif key == "reward_log_pi":
-        ok, want = value in ("action", "sample"), "'action' or 'sample'"
-    elif key in ("task", "algo", "generator"):
-        ok, want = isinstance(value, str), "a string"
-    elif key in ("reward", "demos"):
-        ok, want = value is None or isinstance(value, str), "a path, or null"
-    elif key in ("seed", "eval_every", "bc_init", "cost_history_every", "cost_until"):
-        ok, want = isinstance(value, int) and not isinstance(value, bool) and value >= 0, "a non-negative integer"
-    else:
-        return
-    if not ok:
-        raise UserError(f"'{key}' must be {want}, got {value!r}")
-
-
-def _sb3_arguments(section: str) -> set[str]:
-    import inspect
-
-    from stable_baselines3 import PPO, SAC
-
-    cls = PPO if section == "ppo" else SAC
-    return set(inspect.signature(cls.__init__).parameters) - {"self"} - _FIXED_BY_TRAINER[section]
-
-
-def _task_layers(spec: TaskSpec, layers: list[tuple[str, dict]], default_algo: str) -> list[tuple[str, dict]]:
-    """The task's ``train:`` block, and after it the settings its ``by_algo:`` gives the algo
-    the later layers choose (a method's recipe for the task: HalfCheetah's gan-gcl ranks)."""
-    train = dict(spec.train)
-    by_algo = train.pop("by_algo", None) or {}
-    if not isinstance(by_algo, dict) or not all(isinstance(v, dict) for v in by_algo.values()):
-        raise UserError(f"{spec.path}: 'by_algo' must map algos to mappings of settings, e.g. by_algo: {{gan-gcl: {{state_only: true}}}}")
-    unknown = sorted(set(by_algo) - set(ALGOS))
-    if unknown:
-        raise UserError(f"{spec.path}: by_algo names unknown algos {unknown}; known: {', '.join(ALGOS)}")
-    algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), default_algo)
-    chosen = [(f"{spec.path} (by_algo: {algo})", by_algo[algo])] if algo in by_algo else []
-    return [(str(spec.path), train), *chosen]
-
-
-def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
-    """TrainConfig from its defaults, then the task's ``train:`` block (its ``by_algo:`` entry for
-    the run's algo last), then each named layer (a config file, the command line) in order; every
-    problem is a one-line UserError."""
-    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    task_layers = _task_layers(spec, layers, fields["algo"].default)
-    # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
-    merged: dict = {"task": spec.ref}
-    merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
-    sac_entropy_given = False
-    for source, layer in [*task_layers, *layers]:
-        if not isinstance(layer, dict):
-            raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
-        unknown = sorted(set(layer) - set(fields))
-        if unknown:
-            raise UserError(f"{source}: unknown settings {unknown}; known: {sorted(fields)}")
-        sac_entropy_given = sac_entropy_given or (isinstance(layer.get("sac"), dict) and "ent_coef" in layer["sac"])
-        for key, value in layer.items():
-            if isinstance(merged.get(key), dict) and isinstance(value, dict):
-                merged[key] = {**merged[key], **value}
-            else:
-                merged[key] = value
-    if merged.get("algo") == "rl" and merged.get("reward") is None and not sac_entropy_given and isinstance(merged["sac"], dict):
-        # The oracle's reward is the env's, in the env's units, not nats: SAC tunes its entropy weight.
-        merged["sac"] = {**merged["sac"], "ent_coef": "auto"}
-    elif not sac_entropy_given and isinstance(merged["sac"], dict):
-        # A learned cost, live or frozen: SAC's entropy term plays the part of -α log π.
-        merged["sac"] = {**merged["sac"], "ent_coef": merged.get("temperature", 1.0)}
-    if merged.get("demos") is None:
-        if merged.get("algo", "gan-gcl") != "rl":
-            raise UserError("no demonstrations given; pass --demos PATH")
-        merged["demos"] = None
-    for key, value in merged.items():
-        _check_setting(key, value)
-    if merged.get("generator", "ppo") not in ("ppo", "sac"):
-        raise UserError(f"--generator {merged['generator']!r}: choose ppo or sac")
-    if merged.get("algo", "gan-gcl") not in ALGOS:
-        raise UserError(f"--algo {merged['algo']!r}: choose one of {', '.join(ALGOS)}")
-    seg = merged.get("segment", 1)
-    if not (seg == "full" or (isinstance(seg, int) and not isinstance(seg, bool) and seg >= 1) or (isinstance(seg, str) and seg.isdigit() and int(seg) >= 1)):
-        raise UserError(f"--segment {seg!r}: use a positive integer or 'full'")
-    merged["segment"] = seg if seg == "full" else int(seg)
-    if merged["segment"] != "full" and merged["segment"] > spec.horizon:
-        raise UserError(f"--segment {merged['segment']} is longer than {spec.task}'s horizon ({spec.horizon} steps); use --segment full")
-    for section in ("ppo", "sac"):
-        unknown = sorted(set(merged.get(section, {})) - _sb3_arguments(section))
-        if unknown:
-            raise UserError(f"'{section}' settings {unknown} are not arguments of SB3's {section.upper()}")
-    if merged.get("reward") is not None and merged.get("algo") != "rl":
-        raise UserError("'reward' (a frozen learned cost) trains a fresh agent: use it with --algo rl, as irl-gan retrain does")
-    if merged.get("reward_shaped") and merged.get("reward") is None:
-        raise UserError("'reward_shaped' keeps the shaping term of a frozen learned reward: set 'reward' too (irl-gan retrain --shaped does)")
-    if merged.get("disc_replay") and (merged.get("generator", "ppo") != "sac" or merged["segment"] != 1):
-        raise UserError("'disc_replay' draws the cost's generated steps from SAC's replay buffer of transitions: use it with --generator sac and --segment 1")
-    if merged.get("reward_norm") and (merged.get("generator", "ppo") != "sac" or merged.get("algo") in _NO_GENERATOR):
-        raise UserError("'reward_norm' scales a live learned reward for SAC (PPO always scales its rewards): use it with --generator sac and an imitation algo, or drop it")
-    if merged.get("demo_resets") and merged.get("algo") in _NO_GENERATOR:
-        raise UserError(f"'demo_resets' starts an imitation generator's episodes from demo states; --algo {merged['algo']} trains none against demos: set demo_resets to 0")
-    if merged.get("cost_until") and merged.get("algo") in _NO_GENERATOR:
-        raise UserError(f"'cost_until' stops the cost learning while the generator goes on; --algo {merged['algo']} trains no generator against a cost: set cost_until to 0")
-    if merged.get("shaped") and merged.get("algo") in _NO_COST:
-        raise UserError(f"'shaped' adds a potential to a learned cost; --algo {merged['algo']} learns none (gail's network is a free-form discriminator): set shaped to false")
-    if merged.get("demo_log_pi_floor") is not None and merged.get("algo") in (*_NO_COST, "drex"):
-        raise UserError(f"'demo_log_pi_floor' bounds log q in a discriminator built on the generator's density; --algo {merged['algo']} has none: set it to null")
-    if merged.get("reward_log_pi", "action") == "sample" and (merged.get("generator", "ppo") != "ppo" or merged.get("algo") in (*_NO_GENERATOR, "gail")):
-        raise UserError("'reward_log_pi: sample' puts the log-density of PPO's draws before the clip in a reward with -α log π: use it with --generator ppo "
-                        "and gcl, gan-gcl or airl, or set it to 'action'")
-    if merged.get("bc_init") and merged.get("algo") in _NO_GENERATOR:
-        raise UserError(f"'bc_init' clones the demos into an imitation algo's generator; --algo {merged['algo']} takes none: set bc_init to 0")
-    for key in _SHARE:
-        if key in merged:
-            merged[key] = float(merged[key])
-    if merged.get("rank_weight") and merged.get("algo") in _NO_GENERATOR:
-        raise UserError(f"'rank_weight' adds the drex ranking to a generator's cost updates; --algo {merged['algo']} has none "
-                        "(--algo drex fits the ranking alone): set rank_weight to 0")
-    if (merged.get("algo") == "drex" or merged.get("rank_weight")) and (merged.get("rank_episodes", 5) < 2 or merged.get("demo_episodes", 4) < 2):
-        raise UserError(f"{'--algo drex' if merged.get('algo') == 'drex' else 'rank_weight'} holds out one episode of the demos and of each noise level to check the ranking: use at least 2 of each (demo_episodes, rank_episodes)")
-    if merged.get("algo") == "drex" and merged.get("shaped"):
-        raise UserError("--algo drex learns a cost c(s) with no shaping potential: set shaped to false")
-    if "cost_hidden" in merged:
-        merged["cost_hidden"] = tuple(merged["cost_hidden"])
-    if "rank_noise" in merged:
-        merged["rank_noise"] = tuple(float(v) for v in merged["rank_noise"])
-    if merged.get("algo") == "drex":
-        merged["state_only"] = True  # D-REX ranks states: its cost is c(s), whatever the task's default
-    return TrainConfig(**merged)
 
 
 class Trainer:
-    """Guided cost learning with a PPO or SAC generator: ``Trainer(spec, demos, config, out).train()``."""
+    """Guided cost learning with a PPO or SAC generator on ``demos`` (the episodes learned from,
+    ``TrainConfig.select_demos``; none for the oracle), into the run directory ``out``."""
 
-    def __init__(self, spec: TaskSpec, demos: Demonstrations | None, config: TrainConfig, out: Path):
+    def __init__(self, spec: TaskSpec, demos: Sequence[Episode] | None, config: TrainConfig, out: Path):
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import VecNormalize
 
@@ -437,377 +53,115 @@ class Trainer:
 
         if config.algo in ("bc", "drex"):
             raise UserError(f"--algo {config.algo} has no generator: irl_gan.{config.algo}.train_{config.algo} trains it, not this loop")
-        self.spec, self.config, self.out = spec, config, out
+        self.spec, self.config, self.run = spec, config, RunDir(out)
         self.k = config.k or spec.horizon
         torch.manual_seed(config.seed)
         self.rng = np.random.default_rng(config.seed)
-
+        self.demos = list(demos) if demos is not None else None
         if config.algo != "rl":
-            self._demo_episodes = demos.select(config.demo_episodes, config.drop_terminated_demos)
-            self.demo_segments = make_segments(self._demo_episodes, self.k)
+            self.demo_segments = make_segments(self.demos, self.k)
 
-        make_env = spec.make_env
-        if config.demo_resets:
-            starts = demo_states(self._demo_episodes)
-            make_env = lambda: DemoStateResets(spec.make_env(), starts, config.demo_resets)  # noqa: E731
-        self.recorder = Recorder(make_vec_env(make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
-        self.frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
-        gamma = (config.ppo if config.generator == "ppo" else config.sac).get("gamma", 0.99)
-        self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=gamma)
-        self.model = self._make_generator()
+        self.recorder = Recorder(make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
+        # Networks are built in a fixed order (a frozen reward, the generator, the cost), so that
+        # a seed gives each the weights it always gave.
+        frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
+        self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=config.gamma)
+        # The oracle's SAC replay buffer keeps the true rewards it stored; any other is relabelled.
+        self.model = make_generator(config, self.venv, self.replay_reward if frozen is not None or config.algo != "rl" else None)
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
 
-        # The oracle (algo rl) has no cost: the generator keeps the env's true reward.
+        # The oracle (algo rl) has no cost: the generator keeps the env's true reward, or a frozen one.
         self.estimator: Estimator | None = None
         self.cost_opt = None
         if config.algo != "rl":
             obs_dim, act_dim = self.venv.observation_space.shape[0] + 1, self.venv.action_space.shape[0]
-            cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, shaped=config.shaped, gamma=gamma, hidden=tuple(config.cost_hidden))
+            cost_config = CostConfig(obs_dim, act_dim, state_only=config.state_only, shaped=config.shaped, gamma=config.gamma, hidden=tuple(config.cost_hidden))
             self.estimator = make_estimator(config.algo, cost_config, Regularisers(config.lcr, config.mono, config.grad_penalty), k=self.k)
             self.estimator.cost.update_normalisation(self.demo_segments.obs.reshape(-1, obs_dim), self.demo_segments.acts.reshape(-1, act_dim))
-            self._demo_occupancy = self._occupancy(self.demo_segments)
+            self._demo_occupancy = self.demo_segments.occupancy(self.model.gamma)
             # Scalars of the estimator (gan-gcl's log Z) move in units of nats, not of network weights.
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
-        self._demos = demos
-        self.ranking: dict | None = None  # rank_weight: the drex levels, built before the first env step
-        # The estimator whose reward the generator gets: the live one, or its Polyak average (reward_tau).
-        self.reward_estimator = copy.deepcopy(self.estimator) if self.estimator is not None and config.reward_tau < 1 else self.estimator
+        # SAC's entropy term plays the part of the reward's -α log π.
+        entropy = self._log_pi if config.generator == "ppo" and config.entropy_reward else None
+        self.reward_source: RewardSource = (FrozenReward(frozen, config.gamma) if frozen is not None
+                                            else EnvReward() if self.estimator is None else LiveReward(self.estimator, config.gamma, entropy))
+        self.ranking: Ranking | None = None  # rank_weight: the drex levels, built before the first env step
+        self.reward_scale = RunningScale()
         self._eval_env = None
-        self.reward_scale = _RunningScale()
-        self.metrics_path = out / "metrics.csv"
-        self.rows: list[dict] = []
         self.round = 0
         self.wall_before = 0.0
-        self.writer = None
-        self.writer_purge_step: int | None = None
-        self._r_abs: float | None = None
-        self._sac_scale: float | None = None
-
-    def _make_generator(self):
-        from stable_baselines3 import PPO, SAC
-
-        # The oracle's replay buffer keeps the true rewards it stored.
-        relabelled = self.config.algo != "rl" or self.frozen is not None
-        with sb3_rejections(self.config.generator):
-            settings, kwargs = self.config.generator_arguments()
-            common = dict(seed=self.config.seed, device="cpu", policy_kwargs=kwargs, verbose=0)
-            if self.config.generator == "ppo":
-                return PPO("MlpPolicy", self.venv, **common, **settings)
-            model = SAC("MlpPolicy", self.venv, replay_buffer_class=RelabelledReplayBuffer if relabelled else None, **common, **settings)
-        if relabelled:
-            model.replay_buffer.reward_fn = self.replay_reward
-        return model
-
-    # ------------------------------------------------------------------ one round
-
-    def _replayed_steps(self, n: int, rng: np.random.Generator | None = None) -> dict | None:
-        """``disc_replay``: ``n`` steps drawn uniformly from SAC's replay buffer (with ``rng``,
-        default the trainer's), as the recorder's arrays (raw observations, unscaled actions,
-        terminations that are not time limits)."""
-        buf = self.model.replay_buffer
-        size = buf.buffer_size if buf.full else buf.pos
-        if size == 0 or n == 0:
-            return None
-        rng = rng or self.rng
-        obs, scaled_acts, next_obs, terminated = _stored_steps(buf, rng.integers(0, size, n), rng.integers(0, buf.n_envs, n))
-        return {"obs": obs, "acts": self.model.policy.unscale_action(scaled_acts), "next_obs": next_obs, "terminated": terminated.astype(bool)}
-
-    def _gen_segments(self) -> Segments | None:
-        if self.k == 1:
-            share = self.config.disc_replay
-            if share == 1:
-                flat = self._replayed_steps(self.config.disc_batch * self.config.disc_updates)
-                if flat is None:
-                    return None
-            else:
-                r = self.recorder.rollout_arrays()
-                n = r["obs"].shape[0] * r["obs"].shape[1]
-                flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-                # Sampled uniformly below: as many replayed steps beside the n recent ones as makes their share.
-                old = self._replayed_steps(int(round(n * share / (1 - share)))) if share > 0 else None
-                if old is not None:
-                    flat = {k: np.concatenate([flat[k], old[k]]) for k in old}
-            seg = transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
-            m = int(flat["terminated"].sum())
-            if m:
-                # One absorbing self-loop per termination, as demo segments have (segments.py).
-                z_obs, z_act = np.zeros((m, flat["obs"].shape[1])), np.zeros((m, flat["acts"].shape[1]))
-                seg = Segments.cat([seg, transitions(z_obs, z_act, z_obs, np.ones(m, bool), absorbing=True)])
-            return seg
-        episodes = list(self.recorder.episodes)
-        if not episodes:
-            return None
-        return make_segments(episodes, self.k)
-
-    def _occupancy(self, seg: Segments) -> np.ndarray:
-        """Sampling probabilities that match discounted occupancy. A K = 1 absorbing self-loop
-        stands for the whole discounted stay in the absorbing state, 1/(1-γ) steps, so it is
-        drawn that much more often; one copy per termination would under-weight the state by
-        about a hundredfold, and the cost would never learn what falling is worth."""
-        w = np.ones(len(seg))
-        if seg.k == 1:
-            w[(seg.policy_step.sum(-1) == 0).numpy()] = 1.0 / (1.0 - self.model.gamma)
-        return w / w.sum()
-
-    def _log_pi(self, seg: Segments) -> torch.Tensor:
-        """``α log π`` per step: the temperature enters the discriminator and the reward alike."""
-        return (self.config.temperature * self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
-
-    def update_cost(self) -> dict:
-        if self.estimator is None or self.cost_frozen:
-            return {}
-        gen = self._gen_segments()
-        if gen is None:
-            return {}
-        n, updates = min(self.config.disc_batch, len(gen), len(self.demo_segments)), self.config.disc_updates
-        # The policy stands still during the cost's updates: every batch's log π comes from one pass.
-        d_all = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n * updates, p=self._demo_occupancy)))
-        g_all = gen.index(torch.as_tensor(self.rng.choice(len(gen), n * updates, p=self._occupancy(gen))))
-        lp_d_all, lp_g_all = self._log_pi(d_all), self._log_pi(g_all)
-        params = list(self.estimator.parameters())
-        # How likely the demos' actions are under the generator, against its own: a gap of tens
-        # of nats a step lets the discriminator tell them apart by log q alone, whatever the cost.
-        diag: dict = {"log_pi_demo": float(d_all.mean_per_policy_step(lp_d_all)), "log_pi_gen": float(g_all.mean_per_policy_step(lp_g_all))}
-        if self.config.demo_log_pi_floor is not None:
-            floor = diag["log_pi_gen"] - self.config.demo_log_pi_floor
-            lp_d_all = lp_d_all.clamp(min=floor) * d_all.policy_step.to(lp_d_all.dtype)
-        for u in range(updates):
-            rows = slice(u * n, (u + 1) * n)
-            batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])
-            loss, step_diag = self.estimator.loss(batch)
-            if self.ranking is not None:
-                rank_loss = self._ranking_loss()
-                loss = loss + self.config.rank_weight * rank_loss
-                step_diag = {**step_diag, "rank_loss": float(rank_loss.detach())}
-            if not torch.isfinite(loss):
-                raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
-            self.cost_opt.zero_grad()
-            loss.backward()
-            # Checked before the step, so the checkpoint saved on the way out is still sound.
-            grads = [p.grad for p in params if p.grad is not None]
-            norm = torch.nn.utils.get_total_norm(grads)
-            if not torch.isfinite(norm):
-                raise self.stopped(f"the cost's gradient is not finite; {_COST_FIX}")
-            if self.config.grad_clip:
-                torch.nn.utils.clip_grads_with_norm_(params, self.config.grad_clip, norm)
-            self.cost_opt.step()
-            self._r_abs = None
-            self._sac_scale = None
-            diag.update(step_diag, cost_loss=float(loss.detach()))
-        if self.ranking is not None:
-            from irl_gan.drex import ranked_right
-
-            diag["rank_accuracy"] = ranked_right(self.estimator.cost, *self.ranking["held_out_pairs"])
-        if self.reward_estimator is not self.estimator:
-            with torch.no_grad():
-                for target, live in zip(self.reward_estimator.parameters(), self.estimator.parameters(), strict=True):
-                    target.lerp_(live, self.config.reward_tau)
-        return diag
-
-    def _ranking_loss(self) -> torch.Tensor:
-        from irl_gan.drex import ranking_loss, snippet_pairs
-
-        better, worse = snippet_pairs(self.ranking["train"], self.config.rank_batch, self.ranking["snippet"], self.rng)
-        return ranking_loss(self.estimator.cost, better, worse)
-
-    def prepare_ranking(self, progress: bool = True) -> None:
-        """``rank_weight``: the drex ranking, built into RUN/ranking/ before the first env step
-        (the demos cloned, the clone's noisy rollouts), or read back from there on --resume. The
-        last episode of each level is held out: the share of its window pairs ranked right is
-        logged as rank_accuracy."""
-        from irl_gan.drex import held_out_pairs, ranked_levels, snippet_length
-
-        if not self.config.rank_weight or self.estimator is None or self.ranking is not None:
-            return
-        where = self.out / "ranking"
-        path = where / "levels.pt"
-        if path.exists():
-            ranking = torch.load(path, weights_only=True)
-        else:
-            ranking = ranked_levels(self.spec, self._demos, self.config, where, progress)
-            with atomic_path(path) as tmp:
-                torch.save(ranking, tmp)
-            record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
-            atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
-        levels = ranking["levels"]
-        length = snippet_length(self.config, levels)
-        held_out = held_out_pairs([lv[-1:] for lv in levels], 500, length, self.config.seed)
-        self.ranking = {"train": [lv[:-1] for lv in levels], "snippet": length, "held_out_pairs": held_out}
-
-    @property
-    def cost_frozen(self) -> bool:
-        """``cost_until``: past it, the cost learns no more."""
-        return 0 < self.config.cost_until < self.model.num_timesteps
-
-    @torch.no_grad()
-    def learned_reward(self, obs, acts, next_obs, terminated, entropy: bool, step_log_pi: np.ndarray | None = None) -> np.ndarray:
-        """The estimator's reward for raw transitions; a termination also earns the discounted
-        worth of staying in the absorbing state, ``γ/(1-γ) r(s_abs)``. With ``entropy``, the
-        ``α log π`` per step is ``step_log_pi`` where given, else the policy's density of ``acts``."""
-        seg = transitions(obs, acts, next_obs, terminated)
-        if not entropy:
-            log_pi = torch.zeros(len(seg), 1)
-        elif step_log_pi is not None:
-            log_pi = torch.as_tensor(np.asarray(step_log_pi, dtype=np.float32).reshape(len(seg), 1))
-        else:
-            log_pi = self._log_pi(seg)
-        reward = self.reward_estimator.reward(seg, log_pi).sum(-1).double().numpy()
-        gamma = self.model.gamma
-        return reward + np.asarray(terminated, dtype=np.float64) * gamma / (1 - gamma) * self._absorbing_reward()
-
-    @torch.no_grad()
-    def _absorbing_reward(self) -> float:
-        """``r(s_abs)``, cached until the cost next changes (SAC asks for it at every sample)."""
-        if self._r_abs is None:
-            obs_dim, act_dim = self.demo_segments.obs.shape[-1] - 1, self.demo_segments.acts.shape[-1]
-            zeros_obs, zeros_act = np.zeros((1, obs_dim)), np.zeros((1, act_dim))
-            absorbing = transitions(zeros_obs, zeros_act, zeros_obs, np.array([True]), absorbing=True)
-            self._r_abs = float(self.reward_estimator.reward(absorbing, torch.zeros(1, 1)).sum())
-        return self._r_abs
-
-    def frozen_reward(self, obs, acts, next_obs, terminated) -> np.ndarray:
-        """The frozen learned reward (``reward``), with the same absorbing-state worth at a termination."""
-        gamma = self.model.gamma
-        term = np.asarray(terminated, dtype=bool)
-        return self.frozen(obs, acts, next_obs, term) + term * gamma / (1 - gamma) * self.frozen.absorbing_reward()
-
-    def replay_reward(self, obs, scaled_acts, next_obs, terminated) -> np.ndarray:
-        """SAC: rewards of replayed transitions under the current cost. SAC's own entropy term
-        plays the part of ``-log π``, so none is added here."""
-        acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
-        if self.frozen is not None:
-            return self.frozen_reward(obs, acts, next_obs, terminated)
-        return self.learned_reward(obs, acts, next_obs, terminated.astype(bool), entropy=False) / self.sac_reward_scale()
-
-    def sac_reward_scale(self) -> float:
-        """``reward_norm``: the learned reward's standard deviation over replayed steps, cached
-        until the cost next changes (1 without it)."""
-        if not self.config.reward_norm:
-            return 1.0
-        if self._sac_scale is None:
-            # Its own draw, fixed by the round: a resumed run measures the same scale.
-            steps = self._replayed_steps(4096, np.random.default_rng((self.config.seed, self.round)))
-            if steps is None:
-                return 1.0
-            reward = self.learned_reward(steps["obs"], steps["acts"], steps["next_obs"], steps["terminated"], entropy=False)
-            self._sac_scale = max(float(np.std(reward)), 1e-4)
-        return self._sac_scale
-
-    @torch.no_grad()
-    def relabel(self, buffer, last_values, dones) -> dict:
-        """PPO: replace the rollout's true rewards with the estimator's, then recompute advantages.
-        The oracle keeps the true rewards, and goes through the same scaling and bootstrapping."""
-        r = self.recorder.rollout_arrays()
-        steps, envs = r["terminated"].shape
-        n = steps * envs
-        flat = {k: v.reshape(n, *v.shape[2:]) for k, v in r.items()}
-        if self.frozen is not None:
-            reward = self.frozen_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
-        elif self.estimator is None:
-            reward = flat["rews"].astype(np.float64)
-        else:
-            # reward_log_pi sample: the buffer's log-densities of the draws, laid out (steps, envs) as the recorder's steps.
-            drawn = self.config.temperature * buffer.log_probs.reshape(n) if self.config.reward_log_pi == "sample" else None
-            reward = self.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], self.config.entropy_reward, drawn)
-        if not np.isfinite(reward).all():
-            raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
-        gamma = self.model.gamma
-        self.reward_scale.update(reward)
-        reward = reward / self.reward_scale.std
-        # The time limit is not an end: bootstrap with the value of the true final observation.
-        trunc = np.flatnonzero(flat["truncated"])
-        if len(trunc):
-            final = torch.as_tensor(self.venv.normalize_obs(flat["next_obs"][trunc]), dtype=torch.float32)
-            reward[trunc] += gamma * self.model.policy.predict_values(final).squeeze(-1).double().numpy()
-        buffer.rewards[:] = reward.reshape(steps, envs).astype(np.float32)
-        buffer.compute_returns_and_advantage(last_values=last_values, dones=dones)
-        return {"reward_mean": float(reward.mean()), "reward_scale": self.reward_scale.std}
-
-    def policy_diagnostics(self) -> dict:
-        """The generator's latest update as SB3 recorded it (losses, PPO's KL, clip fraction and
-        policy std, SAC's entropy weight), under our column names; empty before its first update."""
-        logged = self.model.logger.name_to_value
-        return {name: float(logged[key]) for key, name in _POLICY_METRICS.items() if key in logged}
+        self._start: float | None = None
 
     # ------------------------------------------------------------------ the loop
 
     def train(self, progress: bool = True) -> dict:
-        from stable_baselines3.common.callbacks import BaseCallback
+        """The run to its ``steps`` env steps; returns the last metrics row."""
+        return self.learn(max(0, self.config.steps - self.model.num_timesteps), progress)
+
+    def learn(self, steps: int, progress: bool = True) -> dict:
+        """``steps`` more env steps of the game, then a checkpoint and the outputs; returns the last
+        metrics row. Called again, it goes on where it stopped."""
         from tqdm.auto import tqdm
 
-        trainer = self
-        total = self.config.steps
-        bar = tqdm(total=total, initial=self.model.num_timesteps, desc="env steps", unit="step", disable=None if progress else True)
+        config = self.config
+        done = self.model.num_timesteps
+        bar = tqdm(total=done + steps, initial=done, desc="env steps", unit="step", disable=None if progress else True)
         start = self._start = time.time()
-        last = {"t": time.time(), "steps": self.model.num_timesteps}
-        every = self.config.checkpoint_every
-        next_ckpt = {"at": (self.model.num_timesteps // every + 1) * every}
-
-        on_policy = self.config.generator == "ppo"
-        next_cost = {"at": (self.model.num_timesteps // self.config.cost_every + 1) * self.config.cost_every}
-        eval_every = self.config.eval_every
-        next_eval = {"at": (self.model.num_timesteps // eval_every + 1) * eval_every if eval_every else None}
-        history_every = self.config.cost_history_every if self.estimator is not None else 0
-        next_history = {"at": (self.model.num_timesteps // history_every + 1) * history_every if history_every else None}
+        last = {"t": time.time(), "steps": done}
+        checkpoint, evaluation = _Every(config.checkpoint_every, done), _Every(config.eval_every, done)
+        snapshot = _Every(config.cost_history_every if self.estimator is not None else 0, done)
+        sac_round = _Every(config.cost_every, done)
 
         def end_round(env_steps: int, diag: dict) -> None:
             now = time.time()
-            diag.update(trainer.policy_diagnostics())
+            diag.update(policy_diagnostics(self.model))
             diag["env_steps_per_s"] = (env_steps - last["steps"]) / max(now - last["t"], 1e-9)
-            if next_eval["at"] is not None and env_steps >= next_eval["at"]:
+            if evaluation.due(env_steps):
                 # Evaluation time is left out of steps/s (this round's and the next) and counted in wall_s.
-                diag.update(trainer.evaluate())
-                next_eval["at"] = (env_steps // eval_every + 1) * eval_every
-            if next_history["at"] is not None and env_steps >= next_history["at"]:
-                trainer.estimator.cost.save(trainer.out / COST_HISTORY / f"cost-{env_steps:09d}.pt")
-                next_history["at"] = (env_steps // history_every + 1) * history_every
+                diag.update(self.evaluate())
+            if snapshot.due(env_steps):
+                self.estimator.cost.save(self.run.out / COST_HISTORY / f"cost-{env_steps:09d}.pt")
             last.update(t=time.time(), steps=env_steps)
-            trainer.log(env_steps, diag, trainer.wall_before + time.time() - start)
+            self.log(env_steps, diag, self.wall_now())
             bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
-            if env_steps >= next_ckpt["at"]:
-                trainer.save_checkpoint()
-                next_ckpt["at"] += every
+            if checkpoint.due(env_steps):
+                self.save_checkpoint()
 
-        class Hook(BaseCallback):
-            def _on_rollout_start(self) -> None:
-                if on_policy:
-                    trainer.check_policy()  # after each PPO update, before the policy acts again
-                    trainer.recorder.start_rollout()
+        def before_rollout() -> None:  # PPO
+            self.check_policy()  # after each PPO update, before the policy acts again
+            self.recorder.start_rollout()
 
-            def _on_step(self) -> bool:
-                bar.update(self.num_timesteps - bar.n)
-                if not on_policy and self.num_timesteps >= next_cost["at"]:
-                    # A NaN actor between these checks fails in SB3's predict; train() catches it.
-                    trainer.check_policy()
-                    # SAC: the cost learns from the steps since its last update; replayed rewards
-                    # follow it at once, because the buffer relabels at sample time.
-                    next_cost["at"] += trainer.config.cost_every
-                    diag = trainer.update_cost()
-                    if trainer.config.reward_norm and diag:
-                        diag["reward_scale"] = trainer.sac_reward_scale()
-                    end_round(self.num_timesteps, diag)
-                    trainer.recorder.start_rollout()
-                return True
+        def after_rollout(buffer, last_values, dones) -> None:  # PPO: a round is a rollout
+            diag = self.update_cost()
+            diag.update(self.relabel(buffer, last_values, dones))
+            end_round(self.model.num_timesteps, diag)
 
-            def _on_rollout_end(self) -> None:
-                if on_policy:
-                    diag = trainer.update_cost()
-                    diag.update(trainer.relabel(self.model.rollout_buffer, self.locals["values"], self.locals["dones"]))
-                    end_round(self.num_timesteps, diag)
+        def after_step(env_steps: int) -> None:
+            bar.update(env_steps - bar.n)
+            if config.generator == "sac" and sac_round.due(env_steps):
+                # A NaN actor between these checks fails in SB3's predict; the except below catches it.
+                self.check_policy()
+                # The cost learns from the steps since its last update; replayed rewards follow it
+                # at once, because the buffer rewards its samples as it draws them.
+                end_round(env_steps, self.update_cost())
+                self.recorder.start_rollout()
 
-        self.out.mkdir(parents=True, exist_ok=True)
-        self.prepare_ranking(progress)
-        if self.config.bc_init and self.model.num_timesteps == 0 and not self.rows:
+        self.run.out.mkdir(parents=True, exist_ok=True)
+        self.save_config()
+        if config.rank_weight and self.estimator is not None and self.ranking is None:
+            self.ranking = Ranking.prepare(self.spec, self.demos, config, self.run.out / "ranking", progress)
+        if config.bc_init and self.model.num_timesteps == 0 and not self.run.rows:
             # The starting point of the curve: the cloned policy, before any env step.
             diag = self.behaviour_clone(progress)
-            if eval_every:
+            if config.eval_every:
                 diag.update(self.evaluate())
             self.log(0, diag, time.time() - start)
+        hooks = Hooks(config.generator == "ppo", before_rollout, after_rollout, after_step)
         try:
             with sigterm_raises():
-                self.model.learn(total_timesteps=max(0, total - self.model.num_timesteps), callback=Hook(), reset_num_timesteps=False)
+                self.model.learn(total_timesteps=steps, callback=hooks, reset_num_timesteps=False)
         except (KeyboardInterrupt, Terminated) as exc:
             # Ctrl-C, or a scheduler's or `kill`'s polite stop: saved, not lost as on SIGKILL.
             bar.close()
@@ -823,53 +177,116 @@ class Trainer:
         if self.model.num_timesteps > last["steps"]:
             # Steps after the last round (SAC between cost updates): report where the run ended.
             end_round(self.model.num_timesteps, {})
-        if eval_every and self.rows:
+        if config.eval_every and self.run.rows:
             # The policy as saved, after its last update, is the one the final row reports.
-            self.rows[-1].update(self.evaluate())
-            self._write_metrics()
-            for key in ("eval_return", "eval_normalised"):
-                if key in self.rows[-1]:
-                    self._tb().add_scalar(_tb_name(key), self.rows[-1][key], self.model.num_timesteps)
+            self.run.amend_last(self.evaluate(), self.model.num_timesteps)
         bar.close()
         self.wall_before += time.time() - start
         self._start = None
         self.save_checkpoint()  # and the outputs with it
-        return self.summary()
+        return self.run.summary()
+
+    # ------------------------------------------------------------------ one round
+
+    def _gen_segments(self) -> Segments | None:
+        """The generated side of the cost's batch: the round's steps (K = 1, with ``disc_replay``
+        a share of them drawn from SAC's whole replay buffer), or its recent episodes' segments."""
+        if self.k == 1:
+            share = self.config.disc_replay
+            if share == 1:
+                flat = replayed_steps(self.model, self.config.disc_batch * self.config.disc_updates, self.rng)
+                if flat is None:
+                    return None
+            else:
+                flat = self.recorder.flat_rollout()
+                n = len(flat["obs"])
+                # Sampled uniformly below: as many replayed steps beside the n recent ones as makes their share.
+                old = replayed_steps(self.model, int(round(n * share / (1 - share))), self.rng) if share > 0 else None
+                if old is not None:
+                    flat = {k: np.concatenate([flat[k], old[k]]) for k in old}
+            return rollout_transitions(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"])
+        episodes = list(self.recorder.episodes)
+        if not episodes:
+            return None
+        return make_segments(episodes, self.k)
+
+    def _log_pi(self, seg: Segments) -> torch.Tensor:
+        """``α log π`` per step: the temperature enters the discriminator and the reward alike."""
+        return (self.config.temperature * self.density.log_prob(seg.obs[..., :-1], seg.acts) * seg.policy_step).float()
+
+    def update_cost(self) -> dict:
+        """Score the demo and generated segments under the current policy, then ``disc_updates``
+        gradient steps of the estimator's loss; returns the round's diagnostics."""
+        if self.estimator is None or self.cost_frozen:
+            return {}
+        gen = self._gen_segments()
+        if gen is None:
+            return {}
+        n, updates = min(self.config.disc_batch, len(gen), len(self.demo_segments)), self.config.disc_updates
+        # The policy stands still during the cost's updates: every batch's log π comes from one pass.
+        d_all = self.demo_segments.index(torch.as_tensor(self.rng.choice(len(self.demo_segments), n * updates, p=self._demo_occupancy)))
+        g_all = gen.index(torch.as_tensor(self.rng.choice(len(gen), n * updates, p=gen.occupancy(self.model.gamma))))
+        lp_d_all, lp_g_all = self._log_pi(d_all), self._log_pi(g_all)
+        params = list(self.estimator.parameters())
+        # How likely the demos' actions are under the generator, against its own: a gap of tens
+        # of nats a step lets the discriminator tell them apart by log q alone, whatever the cost.
+        diag: dict = {"log_pi_demo": float(d_all.mean_per_policy_step(lp_d_all)), "log_pi_gen": float(g_all.mean_per_policy_step(lp_g_all))}
+        if self.config.demo_log_pi_floor is not None:
+            floor = diag["log_pi_gen"] - self.config.demo_log_pi_floor
+            lp_d_all = lp_d_all.clamp(min=floor) * d_all.policy_step.to(lp_d_all.dtype)
+        for u in range(updates):
+            rows = slice(u * n, (u + 1) * n)
+            batch = Batch(d_all.index(rows), g_all.index(rows), lp_d_all[rows], lp_g_all[rows])
+            loss, step_diag = self.estimator.loss(batch)
+            if self.ranking is not None:
+                rank_loss = self.ranking.loss(self.estimator.cost, self.rng)
+                loss = loss + self.config.rank_weight * rank_loss
+                step_diag = {**step_diag, "rank_loss": float(rank_loss.detach())}
+            if not torch.isfinite(loss):
+                raise self.stopped(f"the cost loss became {float(loss.detach())}; {_COST_FIX}")
+            self.cost_opt.zero_grad()
+            loss.backward()
+            # Checked before the step, so the checkpoint saved on the way out is still sound.
+            grads = [p.grad for p in params if p.grad is not None]
+            norm = torch.nn.utils.get_total_norm(grads)
+            if not torch.isfinite(norm):
+                raise self.stopped(f"the cost's gradient is not finite; {_COST_FIX}")
+            if self.config.grad_clip:
+                torch.nn.utils.clip_grads_with_norm_(params, self.config.grad_clip, norm)
+            self.cost_opt.step()
+            self.reward_source.cost_changed()
+            diag.update(step_diag, cost_loss=float(loss.detach()))
+        if self.ranking is not None:
+            diag["rank_accuracy"] = self.ranking.accuracy(self.estimator.cost)
+        return diag
+
+    @property
+    def cost_frozen(self) -> bool:
+        """``cost_until``: past it, the cost learns no more."""
+        return 0 < self.config.cost_until < self.model.num_timesteps
+
+    @torch.no_grad()
+    def relabel(self, buffer, last_values, dones) -> dict:
+        """PPO: the rollout's rewards from the reward source (the oracle's are the env's own), scaled
+        by their running standard deviation, into the rollout buffer; then its advantages again."""
+        flat = self.recorder.flat_rollout()
+        reward = self.reward_source.reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], flat["rews"])
+        if not np.isfinite(reward).all():
+            raise self.stopped(f"the learned reward is not finite; {_COST_FIX}")
+        self.reward_scale.update(reward)
+        truncated = np.flatnonzero(flat["truncated"])
+        final_obs = self.venv.normalize_obs(flat["next_obs"][truncated])
+        reward = set_rollout_rewards(self.model, buffer, reward / self.reward_scale.std, truncated, final_obs, last_values, dones)
+        return {"reward_mean": float(reward.mean()), "reward_scale": self.reward_scale.std}
+
+    def replay_reward(self, obs, scaled_acts, next_obs, terminated) -> np.ndarray:
+        """SAC: rewards of replayed steps as the buffer stored them (actions in [-1, 1])."""
+        acts = self.model.policy.unscale_action(np.asarray(scaled_acts))
+        return self.reward_source.reward(obs, acts, next_obs, terminated)
 
     def behaviour_clone(self, progress: bool = True) -> dict:
-        """``bc_init`` gradient steps on the demos' ``log π``, before the first env step.
-
-        The observation normaliser is set to the demos' statistics for the whole run, so the
-        states the policy is cloned on are normalised as they will be when it meets them. PPO's
-        log std, a free parameter, is not trained; SAC's std head is, and its entropy term widens
-        it again. Returns the demos' mean log-likelihood per step.
-        """
-        from tqdm.auto import tqdm
-
-        obs, acts = state_action_pairs(self._demo_episodes)
-        rms = self.venv.obs_rms
-        rms.mean, rms.var, rms.count = obs.mean(0), obs.var(0), float(len(obs))
-        # and keeps them: a normaliser that followed the generator's states would shift the
-        # cloned policy's inputs away from those it was cloned on.
-        self.venv.training = False
-        if self.config.generator == "ppo":
-            params = [p for name, p in self.model.policy.named_parameters() if name != "log_std"]
-        else:
-            params = list(self.model.actor.parameters())
-        opt = torch.optim.Adam(params, lr=self.config.bc_lr)
-        batch = min(self.config.bc_batch, len(obs))
-        log_lik = float("nan")
-        self.model.policy.set_training_mode(True)
-        for _ in tqdm(range(self.config.bc_init), desc="behaviour cloning", disable=None if progress else True):
-            idx = self.rng.integers(len(obs), size=batch)
-            log_pi = self.density.log_prob(obs[idx], acts[idx], grad=True)
-            loss = -log_pi.mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            log_lik = -float(loss.detach())
-        self.model.policy.set_training_mode(False)
-        return {"bc_log_lik": log_lik}
+        """``bc_init``: the generator cloned on the demos before the first env step (``bc.clone_generator``)."""
+        return clone_generator(self.model, self.venv, self.density, self.demos, self.config, self.rng, progress)
 
     def evaluate(self) -> dict:
         """The current policy, acting deterministically, on the true reward: ``eval_return``
@@ -879,44 +296,39 @@ class Trainer:
         if self._eval_env is None:
             self._eval_env = self.spec.make_env()
         model, venv = self.model, self.venv
+        return deterministic_score(self.spec, self._eval_env, lambda obs: model.predict(venv.normalize_obs(obs), deterministic=True)[0], self.config.eval_episodes)
 
-        def policy(obs):
-            return model.predict(venv.normalize_obs(obs), deterministic=True)[0]
+    def log(self, env_steps: int, diag: dict, wall: float) -> None:
+        """The round's row: the generator's recent true return beside ``diag``."""
+        self.round += 1
+        rets = [e["r"] for e in self.model.ep_info_buffer or ()]  # None before the first learn()
+        row = {"round": self.round, "env_steps": env_steps, "wall_s": round(wall, 2)}
+        if rets:
+            row["true_return"] = float(np.mean(rets[-10:]))
+            if self.spec.scores is not None:
+                row["normalised"] = self.spec.scores.normalise(row["true_return"])
+            diag["true_return"] = row["true_return"]
+        row.update({k: v for k, v in diag.items() if k != "true_return"})
+        self.run.log(row, env_steps)
 
-        return deterministic_score(self.spec, self._eval_env, policy, self.config.eval_episodes)
-
-    # ------------------------------------------------------------------ checkpoints
-
-    @property
-    def checkpoint_dir(self) -> Path:
-        return self.out / "checkpoint"
+    # ------------------------------------------------------------------ checkpoints and outputs
 
     def save_checkpoint(self) -> None:
         """Everything needed to continue: policy, observation statistics, estimator, optimiser,
-        counters. Written as a whole directory (``io.atomic_dir``): a kill at any moment leaves
-        the previous checkpoint or this one, never a mixture. A state with NaN in it is never
-        saved: the run stops, and the last sound checkpoint stands."""
+        counters, as one directory (``RunDir.save_checkpoint``), then the outputs. A state with NaN
+        in it is never saved: the run stops, and the last sound checkpoint stands."""
         if not self._finite():
             raise self.stopped(_POLICY_NAN if not self._policy_finite() else f"the cost's parameters are not finite; {_COST_FIX}")
-        with atomic_dir(self.checkpoint_dir) as d:
-            self.model.save(d / "model.zip")
-            self.venv.save(str(d / "vecnormalize.pkl"))
-            if self.config.generator == "sac":
-                self.model.save_replay_buffer(d / "replay.pkl")
-            torch.save(
-                {
-                    "estimator": self.estimator.state_dict() if self.estimator is not None else None,
-                    "reward_estimator": self.reward_estimator.state_dict() if self.reward_estimator is not self.estimator else None,
-                    "cost_opt": self.cost_opt.state_dict() if self.cost_opt is not None else None,
-                    "round": self.round,
-                    "wall": self.wall_now(),
-                    "reward_scale": vars(self.reward_scale),
-                    "torch_rng": torch.get_rng_state(),
-                    "numpy_rng": self.rng.bit_generator.state,
-                },
-                d / "trainer.pt",
-            )
-            (d / "state.json").write_text(json.dumps({"env_steps": int(self.model.num_timesteps), "round": self.round, **self._identity()}))
+        state = {
+            "estimator": self.estimator.state_dict() if self.estimator is not None else None,
+            "cost_opt": self.cost_opt.state_dict() if self.cost_opt is not None else None,
+            "round": self.round,
+            "wall": self.wall_now(),
+            "reward_scale": vars(self.reward_scale),
+            "torch_rng": torch.get_rng_state(),
+            "numpy_rng": self.rng.bit_generator.state,
+        }
+        self.run.save_checkpoint(self.model, self.venv, state, {"env_steps": int(self.model.num_timesteps), "round": self.round, **self._identity()})
         # The run's outputs follow each checkpoint: a killed run's policy and cost are its last checkpoint's.
         self.save_outputs()
 
@@ -929,48 +341,47 @@ class Trainer:
         return identity
 
     def load_checkpoint(self) -> bool:
-        """Continue from ``out/checkpoint`` if there is one; returns whether it did."""
-        from stable_baselines3 import PPO, SAC
+        """Continue from the run directory's checkpoint if there is one; returns whether it did."""
         from stable_baselines3.common.vec_env import VecNormalize
 
-        d = latest_dir(self.checkpoint_dir)
-        if d is None or not (d / "state.json").exists():
+        found = self.run.latest_checkpoint()
+        if found is None:
             return False
-        state = json.loads((d / "state.json").read_text())
+        d, state = found
         for key, value in self._identity().items():
             if key in state and state[key] != value:
-                raise UserError(f"--resume: the checkpoint in {self.out} is from a run with {key} {state[key]!r}, not {value!r}; resume it with the same settings or choose a new --out")
+                raise UserError(f"--resume: the checkpoint in {self.run.out} is from a run with {key} {state[key]!r}, not {value!r}; resume it with the same settings or choose a new --out")
         self.venv = VecNormalize.load(str(d / "vecnormalize.pkl"), self.recorder)
-        if self.config.generator == "ppo":
-            self.model = PPO.load(d / "model.zip", env=self.venv, device="cpu")
-        else:
-            self.model = SAC.load(d / "model.zip", env=self.venv, device="cpu")
-            self.model.load_replay_buffer(d / "replay.pkl")
-            if isinstance(self.model.replay_buffer, RelabelledReplayBuffer):
-                self.model.replay_buffer.reward_fn = self.replay_reward
+        self.model = load_generator(self.config.generator, d, self.venv, self.replay_reward)
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
         blob = torch.load(d / "trainer.pt", weights_only=False)
         try:
             if self.estimator is not None:
                 self.estimator.load_state_dict(blob["estimator"])
                 self.cost_opt.load_state_dict(blob["cost_opt"])
-                if self.reward_estimator is not self.estimator:
-                    # A checkpoint from before reward_tau was set: the average starts at the cost.
-                    self.reward_estimator.load_state_dict(blob.get("reward_estimator") or blob["estimator"])
         except (RuntimeError, KeyError, ValueError, TypeError, AttributeError):
-            raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only, shaped); resume with the settings in {self.out / 'config.yaml'}") from None
+            raise UserError(f"--resume: the cost network in {d} does not fit this run's settings (cost_hidden, state_only, shaped); resume with the settings in {self.run.out / 'config.yaml'}") from None
+        self.reward_source.cost_changed()
         self.round, self.wall_before = blob["round"], blob["wall"]
-        self._r_abs = None
         vars(self.reward_scale).update(blob["reward_scale"])
         torch.set_rng_state(blob["torch_rng"])
         self.rng.bit_generator.state = blob["numpy_rng"]
-        # Rows logged after the checkpoint are dropped; those rounds are run again.
-        if self.metrics_path.exists():
-            with open(self.metrics_path, newline="") as f:
-                self.rows = list(csv.DictReader(f))[: self.round]
-            self._write_metrics()
-        self.writer_purge_step = state["env_steps"] + 1
+        self.run.resume_rows(self.round, state["env_steps"])
         return state["env_steps"] > 0
+
+    def save_config(self) -> None:
+        """The resolved settings: a run directory with a config.yaml is one that --resume can continue."""
+        write_config(self.run.out, self.config)
+
+    def save_outputs(self) -> None:
+        """The policy, its observation statistics, the cost, the config (``RunDir.save_outputs``)."""
+        from irl_gan.agents import ObsNorm
+
+        rms = self.venv.obs_rms
+        obs_norm = ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon))
+        self.run.save_outputs(self.config, self.spec, self.model, obs_norm, self.estimator.cost if self.estimator is not None else None)
+
+    # ------------------------------------------------------------------ stopping soundly
 
     def _finite(self) -> bool:
         return (self.estimator is None or _all_finite(self.estimator.parameters())) and self._policy_finite()
@@ -988,166 +399,33 @@ class Trainer:
         steps = int(self.model.num_timesteps)
         if self._finite():
             self.save_checkpoint()
-        d = latest_dir(self.checkpoint_dir)
-        if d is None:
+        found = self.run.latest_checkpoint()
+        if found is None:
             saved = "no checkpoint was saved (none had been written yet)"
         else:
-            at = json.loads((d / "state.json").read_text())["env_steps"]
-            saved = f"the checkpoint at env step {at} is in {self.checkpoint_dir}; continue with --resume"
+            saved = f"the checkpoint at env step {found[1]['env_steps']} is in {self.run.checkpoint_dir}; continue with --resume"
         err = TrainingStopped(f"training stopped at env step {steps}: {what}; {saved}")
         err.exit_code = exit_code
         return err
 
     def wall_now(self) -> float:
-        return self.wall_before + (time.time() - self._start if getattr(self, "_start", None) else 0.0)
+        return self.wall_before + (time.time() - self._start if self._start else 0.0)
 
-    # ------------------------------------------------------------------ logging and outputs
 
-    def log(self, env_steps: int, diag: dict, wall: float) -> None:
-        self.round += 1
-        rets = [e["r"] for e in self.model.ep_info_buffer or ()]  # None before the first learn()
-        row = {"round": self.round, "env_steps": env_steps, "wall_s": round(wall, 2)}
-        if rets:
-            row["true_return"] = float(np.mean(rets[-10:]))
-            if self.spec.scores is not None:
-                row["normalised"] = self.spec.scores.normalise(row["true_return"])
-            diag["true_return"] = row["true_return"]
-        row.update({k: v for k, v in diag.items() if k != "true_return"})
-        self.rows.append(row)
-        self._write_metrics()
-        for key, value in row.items():
-            if key not in ("round", "env_steps"):
-                self._tb().add_scalar(_tb_name(key), value, env_steps)
+class _Every:
+    """A cadence in env steps: due once the steps pass the next multiple of ``every`` (0: never)."""
 
-    def _tb(self):
-        if self.writer is None:
-            from torch.utils.tensorboard import SummaryWriter
+    def __init__(self, every: int, steps: int):
+        self.every = every
+        self.at = (steps // every + 1) * every if every else None
 
-            # On resume, TensorBoard drops the events logged after the checkpoint.
-            self.writer = SummaryWriter(str(self.out / "tb"), purge_step=self.writer_purge_step)
-        return self.writer
-
-    def _write_metrics(self) -> None:
-        """Rewrite metrics.csv whole, atomically: a killed run never leaves half a row. Fixed
-        columns, so a value that first appears later (the first finished episode's return) has
-        a place in the header written before it existed."""
-        atomic_write_csv(self.metrics_path, self.rows, METRICS)
-
-    def summary(self) -> dict:
-        last = self.rows[-1] if self.rows else {}
-        return {k: (float(v) if v not in (None, "") else None) for k, v in last.items()}
-
-    def save_config(self) -> None:
-        """The resolved settings: a run directory with a config.yaml is one that --resume can continue."""
-        atomic_write_text(self.out / "config.yaml", yaml.safe_dump(_plain(dataclasses.asdict(self.config)), sort_keys=False))
-
-    def save_outputs(self) -> None:
-        """The policy (an SB3 checkpoint), its observation statistics, the cost, the config."""
-        from irl_gan.agents import ObsNorm
-
-        self.save_config()
-        with atomic_path(self.out / "policy.zip") as tmp:
-            self.model.save(tmp)
-        rms = self.venv.obs_rms
-        ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon)).save(self.out / "obs_norm.npz")
-        if self.estimator is not None:
-            self.estimator.cost.save(self.out / "cost.pt")
-        atomic_write_text(self.out / "card.yaml", yaml.safe_dump({"task": self.spec.task, "env_id": self.spec.env_id, "trained_by": "irl-gan train", "algo": self.config.algo}, sort_keys=False))
+    def due(self, steps: int) -> bool:
+        if self.at is None or steps < self.at:
+            return False
+        self.at = (steps // self.every + 1) * self.every
+        return True
 
 
 @torch.no_grad()
 def _all_finite(params) -> bool:
     return bool(torch.isfinite(torch.cat([p.reshape(-1) for p in params])).all())
-
-
-def _plain(x):
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_plain(v) for v in x]
-    return x
-
-
-# The generator's own update, as SB3 records it in its logger (train/...) -> our column name.
-# PPO's come from the update before the round's rollout, SAC's from its latest gradient step.
-_POLICY_METRICS = {
-    "train/policy_gradient_loss": "policy_loss",
-    "train/value_loss": "value_loss",
-    "train/actor_loss": "actor_loss",
-    "train/critic_loss": "critic_loss",
-    "train/approx_kl": "approx_kl",
-    "train/clip_fraction": "clip_fraction",
-    "train/explained_variance": "explained_variance",
-    "train/std": "policy_std",
-    "train/ent_coef": "ent_coef",
-}
-
-METRICS = [
-    "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
-    "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
-    "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik", "rank_loss", "rank_accuracy",
-    *_POLICY_METRICS.values(),
-]
-_TB_GROUPS = {k: "charts" for k in ("true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s", "wall_s")}
-# The losses go to "losses" with every other *loss (_tb_name); the rest of the update to "policy".
-_TB_GROUPS.update({name: "policy" for name in _POLICY_METRICS.values() if not name.endswith("loss")})
-
-
-def _tb_name(key: str) -> str:
-    return f"{_TB_GROUPS.get(key, 'diagnostics' if not key.endswith('loss') else 'losses')}/{key}"
-
-
-class _RunningScale:
-    """Running standard deviation of the learned reward, to keep PPO's value targets near unit scale."""
-
-    def __init__(self):
-        self.count, self.mean, self.m2 = 0, 0.0, 0.0
-
-    def update(self, x: np.ndarray) -> None:
-        n = len(x)
-        mean, var = float(np.mean(x)), float(np.var(x))
-        total = self.count + n
-        delta = mean - self.mean
-        self.mean += delta * n / total
-        self.m2 += var * n + delta**2 * self.count * n / total
-        self.count = total
-
-    @property
-    def std(self) -> float:
-        return max(float(np.sqrt(self.m2 / max(self.count, 1))), 1e-4)
-
-
-def _stored_steps(buf, batch_inds, env_indices) -> tuple:
-    """Raw steps of an SB3 replay buffer as stored: observations, actions scaled to [-1, 1], next
-    observations, and terminations that are not time limits (as floats)."""
-    terminated = buf.dones[batch_inds, env_indices] * (1 - buf.timeouts[batch_inds, env_indices])
-    return buf.observations[batch_inds, env_indices], buf.actions[batch_inds, env_indices], buf.next_observations[batch_inds, env_indices], terminated
-
-
-class RelabelledReplayBuffer(ReplayBuffer):
-    """A replay buffer whose rewards come from the current cost, computed at sample time.
-
-    SB3 stores raw observations (before VecNormalize) and actions scaled to [-1, 1];
-    ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets them as stored.
-    """
-
-    reward_fn = None
-
-    def _get_samples(self, batch_inds, env=None):
-        env_indices = np.random.randint(0, high=self.n_envs, size=(len(batch_inds),))
-        obs, acts, nxt, terminated = _stored_steps(self, batch_inds, env_indices)
-        reward = self.reward_fn(obs, acts, nxt, terminated)
-        data = (
-            self._normalize_obs(obs, env),
-            acts,
-            self._normalize_obs(nxt, env),
-            terminated.reshape(-1, 1),
-            np.asarray(reward, dtype=np.float32).reshape(-1, 1),
-        )
-        return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
-
-    def __getstate__(self):
-        # The reward function belongs to the live trainer; it is re-attached on load.
-        state = self.__dict__.copy()
-        state.pop("reward_fn", None)
-        return state

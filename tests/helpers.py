@@ -26,3 +26,11 @@ def tiny_training_inputs(tmp_path: Path, settings: dict) -> tuple[Path, Path]:
     config = tmp_path / "tiny.yaml"
     config.write_text(yaml.safe_dump(settings))
     return demos, config
+
+
+def make_trainer(spec, demos: Path | None, config, out: Path):
+    """A Trainer on the episodes ``config`` learns from in the demo file ``demos``, as irl-gan train builds one."""
+    from irl_gan.data import load_demos
+    from irl_gan.trainer import Trainer
+
+    return Trainer(spec, config.select_demos(load_demos(demos, spec)) if demos is not None else None, config, out)

@@ -178,8 +178,8 @@ def test_averaged_reward_is_the_mean_of_its_snapshots_rewards(state_only, shaped
 
 
 def test_cost_hidden_empty_gives_a_cost_linear_in_the_normalised_inputs(tmp_path):
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     config = resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "cost_hidden": [], "state_only": True})])
     assert config.cost_hidden == ()

@@ -83,9 +83,9 @@ def test_drex_writes_a_run_with_a_cost_that_retrain_takes(tmp_path, cli):
     ({"demo_episodes": 1}, "--algo drex holds out one episode of the demos and of each noise level"),
 ])
 def test_bad_drex_settings_are_one_line_errors(settings, message):
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": "drex", **settings})])
@@ -148,9 +148,9 @@ def test_rank_weight_adds_the_drex_ranking_to_the_discriminator_and_resumes_with
     ("gan-gcl", {"rank_weight": 1.0, "rank_episodes": 1}, "rank_weight holds out one episode of the demos and of each noise level"),
 ])
 def test_bad_rank_weight_settings_are_one_line_errors(algo, settings, message):
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", "algo": algo, **settings})])

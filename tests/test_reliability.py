@@ -17,7 +17,7 @@ import pytest
 import torch
 import yaml
 from conftest import ROOT
-from helpers import tiny_training_inputs
+from helpers import make_trainer, tiny_training_inputs
 
 from irl_gan.io import latest_dir
 
@@ -252,15 +252,15 @@ def test_a_killed_runs_policy_and_cost_are_its_last_checkpoints(tmp_path, setup)
     """Not the untrained ones of step 0: retrain and eval-policy on a killed run use what it learned."""
     from stable_baselines3 import PPO
 
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, config = setup
     spec = load_spec("pendulum")
     cfg = resolve_config(spec, [("test", {**yaml.safe_load(Path(config).read_text()), "demos": str(demos), "demo_episodes": 2, "steps": 512})])
     out = tmp_path / "run"
-    trainer = Trainer(spec, load_demos(demos, spec), cfg, out)
+    trainer = make_trainer(spec, demos, cfg, out)
     trainer.save_config()
     initial = {k: v.clone() for k, v in trainer.estimator.cost.state_dict().items()}
     original = Trainer.save_checkpoint

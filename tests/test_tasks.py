@@ -48,13 +48,13 @@ def test_bad_recipes_are_refused_with_the_reason(tmp_path, expert, message):
 @pytest.mark.parametrize("task", sorted(REQUIRED))
 def test_the_recipe_finds_its_demo_episodes_in_the_shipped_demos(task):
     # Hopper's recipe keeps only demos that ran to the time limit: the shipped file must hold enough.
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos
-    from irl_gan.trainer import resolve_config
 
     path = Path(__file__).resolve().parent.parent / "demos" / f"{task}.h5"
     spec = load_spec(task)
     config = resolve_config(spec, [("test", {"demos": str(path)})])
-    episodes = load_demos(path, spec).select(config.demo_episodes, config.drop_terminated_demos)
+    episodes = config.select_demos(load_demos(path, spec))
     assert len(episodes) == config.demo_episodes
     assert not (config.drop_terminated_demos and any(e.terminated for e in episodes))
 

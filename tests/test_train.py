@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from helpers import tiny_training_inputs
+from helpers import make_trainer, tiny_training_inputs
 
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 1, "disc_batch": 32, "checkpoint_every": 128}
 
@@ -49,6 +49,36 @@ def test_train_writes_policy_cost_config_and_metrics(tmp_path, setup, cli, algo,
     if algo in ("gan-gcl", "gcl"):
         assert np.isfinite(float(metrics[-1]["log_z_is"])) and float(metrics[-1]["ess"]) >= 1
     assert "normalised" in stdout
+
+
+def test_lcr_and_mono_add_guided_cost_learnings_regularisers_to_the_cost_loss_in_training(tmp_path, setup, monkeypatch):
+    """lcr and mono (design.md: the cost's own regularisers): the first cost loss is the plain one
+    plus lcr times the squared second differences of the cost along the demo segments plus mono
+    times its rises, and a run with them trains to its end."""
+    from irl_gan.config import resolve_config
+    from irl_gan.estimators import Regularisers
+    from irl_gan.tasks import load_spec
+
+    demos, _ = setup
+    spec = load_spec("pendulum")
+    first, penalty = {}, {}
+    for weights in ((0.0, 0.0), (3.0, 2.0)):
+        config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "segment": 5, "steps": 640, "lcr": weights[0], "mono": weights[1]})])
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{weights}")
+        loss = trainer.estimator.loss
+
+        def spy(batch, loss=loss, trainer=trainer, weights=weights):
+            if weights not in penalty:  # the first update's, before it changes the cost
+                penalty[weights] = float(Regularisers(*weights).along_demos(trainer.estimator.cost, batch.demo).detach())
+            return loss(batch)
+
+        monkeypatch.setattr(trainer.estimator, "loss", spy)
+        trainer.train(progress=False)
+        updated = [r["cost_loss"] for r in trainer.run.rows if "cost_loss" in r]  # from the first finished episodes on
+        first[weights] = updated[0]
+        assert len(updated) >= 2 and np.isfinite(updated[-1]) and trainer.run.rows[-1]["env_steps"] == 640
+    assert penalty[(3.0, 2.0)] > 0
+    assert first[(3.0, 2.0)] == pytest.approx(first[(0.0, 0.0)] + penalty[(3.0, 2.0)], rel=1e-5)
 
 
 def test_outputs_load_with_sb3_alone_and_as_a_reward(tmp_path, setup, cli):
@@ -107,11 +137,29 @@ def test_unknown_config_keys_are_refused(tmp_path, setup, cli):
     assert code == 2 and "unknown settings ['stepz']" in err
 
 
+def test_a_removed_setting_at_its_old_off_value_is_dropped_and_any_other_value_refused(tmp_path, setup, cli):
+    """reward_log_pi, reward_norm, reward_tau and demo_resets are gone: a run saved before then (its
+    config.yaml names each) resumes, and a config that asks for one is a one-line error naming it."""
+    demos, config = setup
+    out = tmp_path / "run"
+    assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 128, "--out", out, "--config", config, "--no-progress")[0] == 0
+    saved = yaml.safe_load((out / "config.yaml").read_text())
+    assert not {"reward_log_pi", "reward_norm", "reward_tau", "demo_resets"} & set(saved)
+    old = {**saved, "reward_log_pi": "action", "reward_norm": False, "reward_tau": 1.0, "demo_resets": 0.0}
+    (out / "config.yaml").write_text(yaml.safe_dump(old))
+    code, _, err = cli("train", "--task", "pendulum", "--steps", 256, "--out", out, "--resume", "--no-progress")
+    assert code == 0, err
+    assert int(rows(out / "metrics.csv")[-1]["env_steps"]) == 256
+    for key, value in (("reward_tau", 0.05), ("reward_norm", True), ("reward_log_pi", "sample"), ("demo_resets", 0.5)):
+        code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / key, "--config", tiny_config(tmp_path / f"{key}.yaml", **{key: value}))
+        assert code == 2 and len(err.strip().splitlines()) == 1 and f"'{key}' has been removed" in err, err
+
+
 def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_oracle():
     """A learned cost is in nats (MaxEnt: E[-c] + H); the env's reward is not, so the oracle
     lets SAC tune its entropy weight, unless a setting names one."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("pendulum")
     entropy = lambda **layer: resolve_config(spec, [("test", {"demos": "d.h5", "generator": "sac", **layer})]).sac["ent_coef"]
@@ -130,9 +178,9 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
     from a saved config, keep their own settings."""
     import dataclasses
 
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("halfcheetah")
     resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
@@ -153,9 +201,8 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
 def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_path, setup):
     """α log π, not log π, reaches both the cost's batch and the reward: at α = 0 the reward
     is the cost's alone, and at α = 0.5 half of the log-density is subtracted."""
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
@@ -163,7 +210,7 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     for t in (0.0, 0.5, 1.0):
         config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "n_envs": 1, "temperature": t,
                                                  "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
-        trainers[t] = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+        trainers[t] = make_trainer(spec, demos, config, tmp_path / f"run{t}")
     for t in (0.0, 0.5):  # one policy and one cost for all three
         trainers[t].model.policy.load_state_dict(trainers[1.0].model.policy.state_dict())
         trainers[t].estimator.load_state_dict(trainers[1.0].estimator.state_dict())
@@ -172,77 +219,29 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     assert log_pi.abs().sum() > 0
     assert torch.allclose(trainers[0.5]._log_pi(seg), 0.5 * log_pi) and not trainers[0.0]._log_pi(seg).any()
     obs, acts = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy()
-    reward = {t: tr.learned_reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool), entropy=True) for t, tr in trainers.items()}
+    reward = {t: tr.reward_source.reward(obs, acts, seg.next_obs[:, 0, :-1].numpy(), np.zeros(8, bool)) for t, tr in trainers.items()}
     assert np.allclose(reward[1.0] - reward[0.0], -log_pi.sum(-1).numpy(), atol=1e-5)
     assert np.allclose(reward[0.5] - reward[0.0], -0.5 * log_pi.sum(-1).numpy(), atol=1e-5)
-
-
-def test_reward_log_pi_sample_gives_ppo_the_entropy_of_its_draws_before_the_clip(tmp_path, setup):
-    """reward_log_pi: sample subtracts α log π of the Gaussian draws PPO stored (before the clip)
-    instead of the clipped actions' density: the same number where a draw was inside the bounds
-    (so the buffer's layout matches the recorder's), another where the env got a clipped one."""
-    from irl_gan.data import load_demos
-    from irl_gan.errors import UserError
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
-
-    demos, _ = setup
-    spec = load_spec("pendulum")
-    wide = {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "temperature": 0.5, "policy_kwargs": {"net_arch": [8], "log_std_init": 1.0}}
-    config = resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample"})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    seen = {}
-    relabel = trainer.relabel
-
-    def spy(buffer, last_values, dones):
-        out = relabel(buffer, last_values, dones)
-        r = trainer.recorder.rollout_arrays()
-        flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in r.items()}
-        seen["sample"] = buffer.log_probs.reshape(-1).astype(np.float64)
-        seen["action"] = trainer.density.log_prob(flat["obs"], flat["acts"]).numpy()
-        seen["no_entropy"] = trainer.learned_reward(flat["obs"], flat["acts"], flat["next_obs"], flat["terminated"], entropy=False)
-        seen["clipped"] = (np.abs(flat["acts"]) >= 2.0).any(-1)
-        seen["buffer"] = buffer.rewards.reshape(-1) * trainer.reward_scale.std
-        return out
-
-    trainer.relabel = spy
-    trainer.train(progress=False)
-    clipped = seen["clipped"]
-    assert 0 < clipped.sum() < len(clipped)
-    # The same density where the draw was inside the bounds, up to the observation statistics,
-    # which moved during the rollout; a draw past a bound is further from the mean than the bound.
-    gap = seen["action"] - seen["sample"]
-    assert np.abs(gap[~clipped]).max() < 1e-2
-    assert (gap[clipped] > -1e-2).all() and gap[clipped].mean() > 0.1
-    # Pendulum neither ends nor truncates within 64 steps: no bootstrap is added.
-    assert np.allclose(seen["buffer"], seen["no_entropy"] - 0.5 * seen["sample"], rtol=1e-4, atol=1e-4)
-
-    for bad in ({"generator": "sac"}, {"algo": "gail"}, {"algo": "rl"}):
-        with pytest.raises(UserError, match="'reward_log_pi: sample' .* use it with --generator ppo"):
-            resolve_config(spec, [("test", {**wide, "reward_log_pi": "sample", **bad})])
-    with pytest.raises(UserError, match="'reward_log_pi' must be 'action' or 'sample', got 'clip'"):
-        resolve_config(spec, [("test", {**wide, "reward_log_pi": "clip"})])
 
 
 def test_the_metrics_report_log_pi_of_the_demos_and_of_the_generated_steps(tmp_path, setup):
     """log_pi_demo and log_pi_gen: α log π per step of each side of the cost's batch under the
     policy of that moment. The first round's batch is the same at α = 1 and α = 0.5 (one seed,
     the policy not yet updated), so the columns halve; the demos' value is a mean over demo steps."""
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     first, bounds = {}, None
     for t in (1.0, 0.5):
         config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "temperature": t, "steps": 128})])
-        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{t}")
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{t}")
         if t == 1.0:  # every demo step's log π under the initial policy
             per_step = trainer._log_pi(trainer.demo_segments)[trainer.demo_segments.policy_step.bool()]
             bounds = (float(per_step.min()), float(per_step.max()))
         trainer.train(progress=False)  # one rollout, one cost round, then the policy's update
-        first[t] = trainer.rows[0]
+        first[t] = trainer.run.rows[0]
     assert bounds[0] < first[1.0]["log_pi_demo"] < bounds[1] and bounds[0] < bounds[1]
     for side in ("log_pi_demo", "log_pi_gen"):
         assert first[1.0][side] != 0 and first[0.5][side] == pytest.approx(0.5 * first[1.0][side], rel=1e-5)
@@ -254,18 +253,17 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     """PPO: a round's row carries the update that came before its rollout (none before the
     first): losses, KL, clip fraction, and the policy std the rollout was sampled with. SAC: its
     actor and critic losses and entropy weight, once it has trained."""
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 384, "ppo": {**TINY["ppo"], "n_epochs": 3}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "ppo")
+    trainer = make_trainer(spec, demos, config, tmp_path / "ppo")
     stds, check = [], trainer.check_policy
     monkeypatch.setattr(trainer, "check_policy", lambda: (stds.append(float(trainer.model.policy.log_std.detach().exp().mean())), check())[1])
     trainer.train(progress=False)
-    rows = trainer.rows
+    rows = trainer.run.rows
     assert len(rows) == 3 and "policy_loss" not in rows[0] and "policy_std" not in rows[0]
     assert [r["policy_std"] for r in rows[1:]] == pytest.approx(stds[1:], rel=1e-6) and stds[1] != stds[0]
     for r in rows[1:]:
@@ -275,30 +273,29 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
 
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "steps": 300,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "sac")
+    trainer = make_trainer(spec, demos, config, tmp_path / "sac")
     trainer.train(progress=False)
-    last = trainer.rows[-1]
+    last = trainer.run.rows[-1]
     assert np.isfinite(last["actor_loss"]) and last["critic_loss"] >= 0 and last["ent_coef"] > 0 and "value_loss" not in last
 
 
 def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_path, setup, monkeypatch):
     """With demo_log_pi_floor m, each demo step's α log π in the cost's batch is at least the
     generated steps' mean minus m; values above it, and the generated side, pass unchanged."""
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     seen = {}
     for floor in (None, 0.5):
         config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "steps": 128, "demo_log_pi_floor": floor})])
-        trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / f"run{floor}")
+        trainer = make_trainer(spec, demos, config, tmp_path / f"run{floor}")
         loss = trainer.estimator.loss
         batches = []
         monkeypatch.setattr(trainer.estimator, "loss", lambda batch, loss=loss, batches=batches: batches.append(batch) or loss(batch))
         trainer.train(progress=False)  # one rollout, one cost round
-        seen[floor] = (batches[0], trainer.rows[0])
+        seen[floor] = (batches[0], trainer.run.rows[0])
     (plain, row), (floored, floored_row) = seen[None], seen[0.5]
     assert row["log_pi_gen"] == floored_row["log_pi_gen"] and row["log_pi_demo"] == floored_row["log_pi_demo"]  # the metrics: the true values
     assert torch.equal(plain.gen_log_pi, floored.gen_log_pi)
@@ -310,42 +307,39 @@ def test_demo_log_pi_floor_raises_only_the_demos_log_pi_in_the_cost_batch(tmp_pa
     assert not floored.demo_log_pi[~acted].any()  # absorbing steps still have no log π
 
 
-def test_reward_tau_hands_the_generator_a_polyak_average_of_the_cost(tmp_path, setup, cli):
-    """With reward_tau τ, each cost round moves the reward's copy of the cost by τ toward the
-    cost: the generator's reward lags the discriminator, which is left as it was."""
-    from irl_gan.data import load_demos
+@pytest.mark.parametrize("generator, steps", [("ppo", 256), ("sac", 192)])  # PPO's in whole rollouts of 128
+def test_learn_goes_on_where_it_stopped_as_one_longer_call_would(tmp_path, setup, generator, steps):
+    """``Trainer.learn(n)`` plays n more env steps (SB3's verb): two calls train the policy and the
+    cost as one call of their sum does."""
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "demo_episodes": 2, "reward_tau": 0.25, "steps": 128})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    before = [p.detach().clone() for p in trainer.estimator.parameters()]
-    assert trainer.reward_estimator is not trainer.estimator
-    trainer.train(progress=False)  # one rollout, one cost round
-    after = list(trainer.estimator.parameters())
-    assert any(not torch.equal(b, a) for b, a in zip(before, after))
-    for b, a, r in zip(before, after, trainer.reward_estimator.parameters()):
-        assert torch.allclose(r, b + 0.25 * (a - b), atol=1e-6)
-    seg = trainer.demo_segments.index(torch.arange(8))
-    obs, acts, nxt = seg.obs[:, 0, :-1].numpy(), seg.acts[:, 0].numpy(), seg.next_obs[:, 0, :-1].numpy()
-    reward = trainer.learned_reward(obs, acts, nxt, np.zeros(8, bool), entropy=False)
-    with torch.no_grad():
-        averaged, live = (e.reward(seg, torch.zeros(8, 1)).sum(-1).double().numpy() for e in (trainer.reward_estimator, trainer.estimator))
-    assert np.allclose(reward, averaged, atol=1e-5) and not np.allclose(reward, live, atol=1e-5)
-    # The average is part of the checkpoint: a resumed run goes on from it, not from the cost.
-    resumed = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
-    assert resumed.load_checkpoint()
-    assert all(torch.equal(x, y) for x, y in zip(resumed.reward_estimator.parameters(), trainer.reward_estimator.parameters()))
-    code, _, err = cli("train", "--task", "pendulum", "--demos", demos, "--out", tmp_path / "bad", "--config", _write(tmp_path, {"reward_tau": 0}))
-    assert code == 2 and "'reward_tau' must be a number in (0, 1]" in err
+    layer = {**TINY, "demos": str(demos), "demo_episodes": 2, "eval_every": 0}
+    if generator == "sac":
+        layer.update(n_envs=1, cost_every=64, sac={"learning_starts": 64, "buffer_size": 1000, "batch_size": 32})
+    config = resolve_config(spec, [("test", {**layer, "generator": generator})])
+    twice = make_trainer(spec, demos, config, tmp_path / "twice")  # each built just before it trains: torch's generator is global
+    twice.learn(steps, progress=False)
+    twice.learn(steps, progress=False)
+    once = make_trainer(spec, demos, config, tmp_path / "once")
+    once.learn(2 * steps, progress=False)
+    assert twice.model.num_timesteps == once.model.num_timesteps == 2 * steps
+    assert [r["env_steps"] for r in twice.run.rows] == [r["env_steps"] for r in once.run.rows]
+    for a, b in ((twice.model.policy, once.model.policy), (twice.estimator, once.estimator)):
+        assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
-def _write(tmp_path, settings) -> Path:
-    path = tmp_path / "settings.yaml"
-    path.write_text(yaml.safe_dump(settings))
-    return path
+def test_checkpoints_from_before_sb3_py_find_their_replay_buffer_class():
+    """A SAC checkpoint pickles its replay buffer's class by module; those written before the SB3
+    glue left trainer.py name irl_gan.trainer.RelabelledReplayBuffer."""
+    import pickle
+
+    from irl_gan.sb3 import RelabelledReplayBuffer
+
+    old = b"cirl_gan.trainer\nRelabelledReplayBuffer\n."  # pickle's GLOBAL opcode, as an old replay.pkl holds it
+    assert pickle.loads(old) is RelabelledReplayBuffer
 
 
 def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
@@ -375,15 +369,14 @@ def test_sac_generator_trains_and_resumes_with_its_replay_buffer(tmp_path, setup
 
 
 def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(100)
     buf = trainer.model.replay_buffer
     before = buf.sample(64).rewards
@@ -400,15 +393,14 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
 
 
 def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffer(tmp_path, setup):
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": True,
                                              "disc_batch": 16, "disc_updates": 2, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
     trainer.recorder.start_rollout()
     trainer.recorder.steps["obs"].append(np.zeros((1, 3)))  # the recorder's rollout is not where they come from
@@ -425,15 +417,14 @@ def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffe
 
 
 def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_buffer(tmp_path, setup):
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": 0.75,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
     trainer.recorder.start_rollout()
     trainer.model.learn(100, reset_num_timesteps=False)
@@ -447,53 +438,11 @@ def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_bu
     assert sum(r < 400 for r in rows) > 200  # mostly from before the recent steps (4/5 of the buffer)
 
 
-def test_reward_norm_gives_sac_the_learned_reward_at_unit_scale_until_the_cost_changes(tmp_path, setup):
-    from irl_gan.data import load_demos
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
-
-    demos, _ = setup
-    spec = load_spec("pendulum")
-    layer = {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}}
-    trainer = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", {**layer, "reward_norm": True})]), tmp_path / "run")
-    trainer.model.learn(400)
-    buf = trainer.model.replay_buffer
-    stored = (buf.observations[:400, 0], buf.actions[:400, 0], buf.next_observations[:400, 0], np.zeros(400))
-    with torch.no_grad():
-        for p in trainer.estimator.cost.parameters():
-            p.mul_(7.0)  # a cost of a wider range, as a winning discriminator grows
-    trainer._sac_scale = None  # as after a cost round
-    acts = trainer.model.policy.unscale_action(stored[1])  # stored in SB3's [-1, 1]
-    raw = trainer.learned_reward(stored[0], acts, stored[2], stored[3].astype(bool), entropy=False)
-    scaled = trainer.replay_reward(*stored)
-    assert np.std(raw) > 3.0 * np.std(scaled)
-    assert np.std(scaled) == pytest.approx(1.0, rel=0.15)  # measured on 4096 draws from the same buffer
-    np.testing.assert_allclose(scaled * trainer.sac_reward_scale(), raw, rtol=1e-5)
-    # the scale is fixed between cost rounds: a second call does not measure it again
-    assert trainer.sac_reward_scale() == trainer.sac_reward_scale()
-    # a resumed run measures the same scale: the draw is fixed by the seed and the round
-    first, trainer._sac_scale = trainer.sac_reward_scale(), None
-    assert trainer.sac_reward_scale() == first
-    # without it, SAC sees the learned reward as it is
-    plain = Trainer(spec, load_demos(demos, spec), resolve_config(spec, [("test", layer)]), tmp_path / "plain")
-    assert plain.sac_reward_scale() == 1.0
-
-
-@pytest.mark.parametrize("layer", [{"reward_norm": True}, {"reward_norm": True, "generator": "sac", "algo": "rl"}])
-def test_reward_norm_is_for_sac_on_a_live_learned_reward(layer):
-    from irl_gan.errors import UserError
-    from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
-
-    with pytest.raises(UserError, match="'reward_norm' scales a live learned reward for SAC"):
-        resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
-
-
 @pytest.mark.parametrize("layer", [{"disc_replay": True}, {"disc_replay": True, "generator": "sac", "segment": 5}])
 def test_disc_replay_needs_sac_transitions(layer):
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match="use it with --generator sac and --segment 1"):
         resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5", **layer})])
@@ -502,9 +451,8 @@ def test_disc_replay_needs_sac_transitions(layer):
 def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tmp_path):
     # InvertedPendulum terminates when it falls: each fall adds one absorbing transition to the
     # generated batch, as each terminated demo episode does to the demo segments.
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     spec = load_spec("invertedpendulum")
     demos = tmp_path / "d.h5"
@@ -514,7 +462,7 @@ def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tm
     env = spec.make_env()
     save_demos(demos, rollout(env, random_policy(env), 3, 0, progress=False), make_meta(spec, env, None, False, "test"))
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 3, "n_envs": 1, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(64)
     arrays = trainer.recorder.rollout_arrays()
     falls = int(arrays["terminated"].sum())
@@ -545,14 +493,13 @@ def test_periodic_deterministic_evaluation_matches_eval_policy_on_the_saved_poli
 
 def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     """--algo rl: the same generator and scaling, fed the env's own rewards."""
-    from irl_gan.data import load_demos
+    from irl_gan.config import resolve_config
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {**TINY, "demos": str(demos), "algo": "rl", "steps": 128})])
-    trainer = Trainer(spec, load_demos(demos, spec), config, tmp_path / "run")
+    trainer = make_trainer(spec, None, config, tmp_path / "run")  # the oracle learns from no demos
     seen = {}
     relabel = trainer.relabel
 
@@ -569,7 +516,7 @@ def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     assert trainer.estimator is None and not (tmp_path / "run" / "cost.pt").exists()
 
     sac = resolve_config(spec, [("test", {"demos": str(demos), "algo": "rl", "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
-    trainer = Trainer(spec, load_demos(demos, spec), sac, tmp_path / "sac")
+    trainer = make_trainer(spec, None, sac, tmp_path / "sac")
     trainer.model.learn(100)
     buf = trainer.model.replay_buffer
     assert np.isin(buf.sample(16).rewards.numpy().ravel(), buf.rewards[:100, 0]).all()  # the env's rewards, as stored
@@ -595,9 +542,10 @@ def test_policy_kwargs_per_generator(tmp_path, setup, cli):
 
 def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, setup, cli):
     """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's."""
+    from irl_gan.config import resolve_config
     from irl_gan.reward import LearnedReward
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, config = setup
     run = tmp_path / "run"
@@ -656,9 +604,9 @@ def test_cost_until_stops_the_cost_learning_and_the_generator_goes_on(tmp_path, 
 
 
 def test_cost_until_is_for_an_imitation_algo():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     with pytest.raises(UserError, match="'cost_until' stops the cost learning while the generator goes on; --algo rl trains no generator"):
         resolve_config(load_spec("pendulum"), [("test", {"algo": "rl", "cost_until": 1000})])
@@ -684,9 +632,9 @@ def test_shaped_gives_gcl_and_gan_gcl_a_potential_that_retrain_can_keep(tmp_path
 
 
 def test_shaped_is_for_a_learned_cost():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     for algo in ("gail", "rl"):
         with pytest.raises(UserError, match=f"'shaped' adds a potential to a learned cost; --algo {algo} learns none"):
@@ -695,9 +643,9 @@ def test_shaped_is_for_a_learned_cost():
 
 
 def test_demo_log_pi_floor_is_for_a_density_discriminator():
+    from irl_gan.config import resolve_config
     from irl_gan.errors import UserError
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import resolve_config
 
     spec = load_spec("pendulum")
     for algo in ("gail", "rl", "bc"):
@@ -881,16 +829,17 @@ def test_bad_bc_policy_settings_are_one_line(tmp_path, cli):
 def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, steps):
     """``bc_init`` raises the generator's likelihood of the demo actions before any env step,
     normalises observations by the demos' statistics, and leaves PPO's exploration std alone."""
+    from irl_gan.config import resolve_config
     from irl_gan.data import load_demos, state_action_pairs
     from irl_gan.tasks import load_spec
-    from irl_gan.trainer import Trainer, resolve_config
+    from irl_gan.trainer import Trainer
 
     demos, _ = setup
     spec = load_spec("pendulum")
     config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
-    loaded = load_demos(demos, spec)
-    trainer = Trainer(spec, loaded, config, tmp_path / "run")
-    obs, acts = state_action_pairs(loaded.select(2))
+    learned_from = config.select_demos(load_demos(demos, spec))
+    trainer = Trainer(spec, learned_from, config, tmp_path / "run")
+    obs, acts = state_action_pairs(learned_from)
     log_std = trainer.model.policy.log_std.detach().clone() if generator == "ppo" else None
     trainer.venv.obs_rms.mean[:] = obs.mean(0)  # the same normaliser for the before and after
     trainer.venv.obs_rms.var[:] = obs.var(0)
