@@ -5,3 +5,14 @@ estimator -> trainer -> evaluation, with the CLI as a thin shell over the librar
 """
 
 __version__ = "0.1.0"
+
+_API = ("Imitation", "GANGCL", "GCL", "AIRL", "GAIL")
+
+
+def __getattr__(name: str):
+    # The estimator classes load torch and SB3: only when asked for, so the CLI starts fast.
+    if name in _API:
+        from irl_gan import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'irl_gan' has no attribute {name!r}")

@@ -59,6 +59,20 @@ def make_generator(config, venv, replay_reward: Callable | None):
     return model
 
 
+def adopt_generator(model, venv, replay_reward: Callable | None):
+    """A PPO or SAC of the caller's as the run's generator, moved onto ``venv``; an SAC's replay
+    buffer becomes a relabelling one of the same size where ``replay_reward`` is given."""
+    from stable_baselines3 import SAC
+
+    model.set_env(venv)
+    if isinstance(model, SAC) and replay_reward:
+        old = model.replay_buffer
+        model.replay_buffer = RelabelledReplayBuffer(old.buffer_size, model.observation_space, model.action_space, device=model.device,
+                                                     n_envs=venv.num_envs, handle_timeout_termination=old.handle_timeout_termination)
+        model.replay_buffer.reward_fn = replay_reward
+    return model
+
+
 def save_generator(model, where: Path) -> None:
     """The model, and SAC's replay buffer beside it, into the folder ``where``."""
     from stable_baselines3 import SAC

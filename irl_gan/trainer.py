@@ -29,10 +29,11 @@ from irl_gan.drex import Ranking
 from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raises, stop_reason
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
+from irl_gan.io import atomic_path
 from irl_gan.reward import COST_HISTORY, LearnedReward
 from irl_gan.reward_source import EnvReward, FrozenReward, LiveReward, RewardSource
 from irl_gan.run_dir import RunDir, write_config
-from irl_gan.sb3 import Hooks, RunningScale, load_generator, make_generator, policy_diagnostics, replayed_steps, set_rollout_rewards
+from irl_gan.sb3 import Hooks, RunningScale, adopt_generator, load_generator, make_generator, policy_diagnostics, replayed_steps, set_rollout_rewards
 from irl_gan.sb3 import RelabelledReplayBuffer  # noqa: F401  (checkpoints written before sb3.py pickled it by this module's name)
 from irl_gan.segments import Segments, make_segments, rollout_transitions
 from irl_gan.tasks import TaskSpec
@@ -45,7 +46,9 @@ class Trainer:
     """Guided cost learning with a PPO or SAC generator on ``demos`` (the episodes learned from,
     ``TrainConfig.select_demos``; none for the oracle), into the run directory ``out``."""
 
-    def __init__(self, spec: TaskSpec, demos: Sequence[Episode] | None, config: TrainConfig, out: Path):
+    def __init__(self, spec: TaskSpec, demos: Sequence[Episode] | None, config: TrainConfig, out: Path, venv=None, model=None):
+        """``venv`` (a VecEnv of ``config.n_envs`` envs) and ``model`` (an SB3 PPO or SAC) replace the
+        ones the run would build from ``spec`` and ``config``."""
         from stable_baselines3.common.env_util import make_vec_env
         from stable_baselines3.common.vec_env import VecNormalize
 
@@ -61,13 +64,15 @@ class Trainer:
         if config.algo != "rl":
             self.demo_segments = make_segments(self.demos, self.k)
 
-        self.recorder = Recorder(make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed), keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
+        venv = venv if venv is not None else make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed)
+        self.recorder = Recorder(venv, keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         # Networks are built in a fixed order (a frozen reward, the generator, the cost), so that
         # a seed gives each the weights it always gave.
         frozen = LearnedReward.for_task(config.reward, spec, transfer=not config.reward_shaped) if config.reward else None
         self.venv = VecNormalize(self.recorder, norm_obs=True, norm_reward=False, gamma=config.gamma)
         # The oracle's SAC replay buffer keeps the true rewards it stored; any other is relabelled.
-        self.model = make_generator(config, self.venv, self.replay_reward if frozen is not None or config.algo != "rl" else None)
+        relabel = self.replay_reward if frozen is not None or config.algo != "rl" else None
+        self.model = make_generator(config, self.venv, relabel) if model is None else adopt_generator(model, self.venv, relabel)
         self.density = PolicyDensity(self.model, obs_norm=lambda o: self.venv.normalize_obs(o))
 
         # The oracle (algo rl) has no cost: the generator keeps the env's true reward, or a frozen one.
@@ -100,9 +105,9 @@ class Trainer:
         """The run to its ``steps`` env steps; returns the last metrics row."""
         return self.learn(max(0, self.config.steps - self.model.num_timesteps), progress)
 
-    def learn(self, steps: int, progress: bool = True) -> dict:
+    def learn(self, steps: int, progress: bool = True, callback=None) -> dict:
         """``steps`` more env steps of the game, then a checkpoint and the outputs; returns the last
-        metrics row. Called again, it goes on where it stopped."""
+        metrics row. Called again, it goes on where it stopped. ``callback``: SB3 callbacks of yours."""
         from tqdm.auto import tqdm
 
         config = self.config
@@ -161,7 +166,7 @@ class Trainer:
         hooks = Hooks(config.generator == "ppo", before_rollout, after_rollout, after_step)
         try:
             with sigterm_raises():
-                self.model.learn(total_timesteps=steps, callback=hooks, reset_num_timesteps=False)
+                self.model.learn(total_timesteps=steps, callback=[hooks, callback] if callback is not None else hooks, reset_num_timesteps=False)
         except (KeyboardInterrupt, Terminated) as exc:
             # Ctrl-C, or a scheduler's or `kill`'s polite stop: saved, not lost as on SIGKILL.
             bar.close()
@@ -374,12 +379,15 @@ class Trainer:
         write_config(self.run.out, self.config)
 
     def save_outputs(self) -> None:
-        """The policy, its observation statistics, the cost, the config (``RunDir.save_outputs``)."""
+        """The policy, its observation statistics (also as SB3's ``vecnormalize.pkl``), the cost, the
+        config (``RunDir.save_outputs``)."""
         from irl_gan.agents import ObsNorm
 
         rms = self.venv.obs_rms
         obs_norm = ObsNorm(rms.mean.copy(), rms.var.copy(), float(self.venv.clip_obs), float(self.venv.epsilon))
         self.run.save_outputs(self.config, self.spec, self.model, obs_norm, self.estimator.cost if self.estimator is not None else None)
+        with atomic_path(self.run.out / "vecnormalize.pkl") as tmp:
+            self.venv.save(str(tmp))
 
     # ------------------------------------------------------------------ stopping soundly
 
