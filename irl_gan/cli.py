@@ -554,7 +554,7 @@ def verify(demos_path, segments, seed, tol) -> None:
         from irl_gan.tasks import load_spec
 
         spec = load_spec(read_meta(demos_path).get("task"))
-        reports = verify_demos(_load_checked(demos_path, spec.task), spec, ks, seed=seed)
+        reports = verify_demos(_load_checked(demos_path, spec.ref), spec, ks, seed=seed)
     worst = 0.0
     for r in reports:
         click.echo(f"{r.label}: K={r.k}, {r.segments} + {r.segments} segments, max |log q(x)| = {r.max_abs_log_q:.3g}")

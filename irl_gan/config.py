@@ -1,6 +1,6 @@
 """A run's settings: ``TrainConfig``, and ``resolve_config``, which builds one from layers of settings.
 
-The fields come in four sections: **core** (the algorithm of design.md: what is learned, from what,
+The fields come in four sections: **core** (the algorithm of docs/concepts.md: what is learned, from what,
 and how the cost is fitted), **generator** (the policy optimiser), **run** (what the run directory
 keeps) and **tricks** (additions to the paper's algorithm, off by default). The rules between
 fields are one function per section, named after it (the run's settings have none). What the
@@ -43,7 +43,7 @@ class TrainConfig:
     """MaxEnt temperature α: the logit is ``-c - log Z - α log q``, the reward ``-c - α log π``
     (SAC: its entropy weight, unless ``sac: ent_coef`` names one); 1 is the paper's."""
     entropy_reward: bool = True
-    """Include ``-α log π`` in PPO's reward (MaxEnt RL), as design.md's estimator table says."""
+    """Include ``-α log π`` in PPO's reward (MaxEnt RL), as the estimators table of docs/concepts.md says."""
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
     shaped: bool = False

@@ -59,6 +59,15 @@ def make_generator(config, venv, replay_reward: Callable | None):
     return model
 
 
+def quiet(model) -> None:
+    """Give ``model`` a logger that keeps its values in memory only, unless it has one of its own
+    (SB3's default logger makes a folder in the system's temporary directory at every learn)."""
+    from stable_baselines3.common.logger import Logger
+
+    if not getattr(model, "_custom_logger", False):
+        model.set_logger(Logger(folder=None, output_formats=[]))
+
+
 def adopt_generator(model, venv, replay_reward: Callable | None):
     """A PPO or SAC of the caller's as the run's generator, moved onto ``venv``; an SAC's replay
     buffer becomes a relabelling one of the same size where ``replay_reward`` is given."""

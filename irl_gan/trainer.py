@@ -30,10 +30,11 @@ from irl_gan.errors import Terminated, TrainingStopped, UserError, sigterm_raise
 from irl_gan.estimators import Batch, Estimator, Regularisers, make_estimator
 from irl_gan.generator import PolicyDensity
 from irl_gan.io import atomic_path
+from irl_gan.progress import Progress
 from irl_gan.reward import COST_HISTORY, LearnedReward
 from irl_gan.reward_source import EnvReward, FrozenReward, LiveReward, RewardSource
 from irl_gan.run_dir import RunDir, write_config
-from irl_gan.sb3 import Hooks, RunningScale, adopt_generator, load_generator, make_generator, policy_diagnostics, replayed_steps, set_rollout_rewards
+from irl_gan.sb3 import Hooks, RunningScale, adopt_generator, load_generator, make_generator, quiet, policy_diagnostics, replayed_steps, set_rollout_rewards
 from irl_gan.sb3 import RelabelledReplayBuffer  # noqa: F401  (checkpoints written before sb3.py pickled it by this module's name)
 from irl_gan.segments import Segments, make_segments, rollout_transitions
 from irl_gan.tasks import TaskSpec
@@ -108,11 +109,9 @@ class Trainer:
     def learn(self, steps: int, progress: bool = True, callback=None) -> dict:
         """``steps`` more env steps of the game, then a checkpoint and the outputs; returns the last
         metrics row. Called again, it goes on where it stopped. ``callback``: SB3 callbacks of yours."""
-        from tqdm.auto import tqdm
-
         config = self.config
         done = self.model.num_timesteps
-        bar = tqdm(total=done + steps, initial=done, desc="env steps", unit="step", disable=None if progress else True)
+        bar = Progress(done + steps, done, enabled=progress)
         start = self._start = time.time()
         last = {"t": time.time(), "steps": done}
         checkpoint, evaluation = _Every(config.checkpoint_every, done), _Every(config.eval_every, done)
@@ -130,7 +129,7 @@ class Trainer:
                 self.estimator.cost.save(self.run.out / COST_HISTORY / f"cost-{env_steps:09d}.pt")
             last.update(t=time.time(), steps=env_steps)
             self.log(env_steps, diag, self.wall_now())
-            bar.set_postfix(ret=f"{diag.get('true_return', float('nan')):.0f}")
+            bar.round(env_steps, diag)
             if checkpoint.due(env_steps):
                 self.save_checkpoint()
 
@@ -144,7 +143,7 @@ class Trainer:
             end_round(self.model.num_timesteps, diag)
 
         def after_step(env_steps: int) -> None:
-            bar.update(env_steps - bar.n)
+            bar.update(env_steps)
             if config.generator == "sac" and sac_round.due(env_steps):
                 # A NaN actor between these checks fails in SB3's predict; the except below catches it.
                 self.check_policy()
@@ -164,6 +163,7 @@ class Trainer:
                 diag.update(self.evaluate())
             self.log(0, diag, time.time() - start)
         hooks = Hooks(config.generator == "ppo", before_rollout, after_rollout, after_step)
+        quiet(self.model)
         try:
             with sigterm_raises():
                 self.model.learn(total_timesteps=steps, callback=[hooks, callback] if callback is not None else hooks, reset_num_timesteps=False)

@@ -106,17 +106,8 @@ def test_the_readme_is_short():
     assert lines <= MAX_README_LINES, f"README.md has {lines} lines; move detail into docs/ (at most {MAX_README_LINES})"
 
 
-def test_no_tracked_file_outside_the_package_code_points_outside_the_repository():
-    files = [p for p in tracked_text_files() if not (p.parent == ROOT / "irl_gan" and p.suffix == ".py")]
-    assert not mentions_outside(files)
-
-
-@pytest.mark.xfail(strict=True, reason="irl_gan/*.py is being restructured on another branch, which removes these; "
-                   "cli.py, objective.py and trainer.py still cite a notes file outside the repository. "
-                   "Delete this marker once this test passes.")
-def test_the_package_code_points_outside_the_repository_nowhere():
-    files = [p for p in tracked_text_files() if p.parent == ROOT / "irl_gan" and p.suffix == ".py"]
-    assert not mentions_outside(files)
+def test_no_tracked_file_points_outside_the_repository():
+    assert not mentions_outside(tracked_text_files())
 
 
 def test_task_specs_comment_settings_in_one_line_and_narrate_no_results():

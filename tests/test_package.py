@@ -41,7 +41,8 @@ def installed(tmp_path_factory):
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     work = tmp / "elsewhere"
     work.mkdir()
-    env = {**os.environ, "IRL_GAN_HOME": str(tmp / "home"), "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
+    (tmp / "tmpdir").mkdir()
+    env = {**os.environ, "IRL_GAN_HOME": str(tmp / "home"), "OMP_NUM_THREADS": "1", "PYTHONPATH": "", "TMPDIR": str(tmp / "tmpdir")}
     env.pop("IRL_GAN_ENVS", None)
     return env_dir / "bin", work, env
 
@@ -61,6 +62,7 @@ def test_the_wheel_trains_records_and_evaluates_a_shipped_task_from_another_dire
     assert "hopper gan-gcl K=1: 2048 env steps" in out
     out = _run([irl_gan, "eval-policy", "hop", "--episodes", 1, "--no-progress"], work, env)
     assert out.startswith("hopper: return ")
+    assert not list(Path(env["TMPDIR"]).iterdir())  # no SB3 log folders left behind
     _run([irl_gan, "record", "hopper", "--agent", ROOT / "agents" / "hopper", "--episodes", 1, "--out", "hop.h5", "--no-progress"], work, env)
     assert "hopper (Hopper-v5)" in _run([irl_gan, "demos", "info", "hop.h5"], work, env)
 

@@ -52,7 +52,7 @@ def test_train_writes_policy_cost_config_and_metrics(tmp_path, setup, cli, algo,
 
 
 def test_lcr_and_mono_add_guided_cost_learnings_regularisers_to_the_cost_loss_in_training(tmp_path, setup, monkeypatch):
-    """lcr and mono (design.md: the cost's own regularisers): the first cost loss is the plain one
+    """lcr and mono (guided cost learning's own regularisers, docs/concepts.md): the first cost loss is the plain one
     plus lcr times the squared second differences of the cost along the demo segments plus mono
     times its rises, and a run with them trains to its end."""
     from irl_gan.config import resolve_config
