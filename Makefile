@@ -21,15 +21,15 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# The main job on shipped demonstrations: learn a policy and a cost from 4 expert episodes
-# (gan-gcl, PPO generator), then evaluate the learned policy on the true reward.
-DEMO_RUN := runs/demo-invertedpendulum
+# The main job on shipped demonstrations: learn a policy and a cost for Hopper, a task that can fall,
+# from 4 expert episodes (gan-gcl, PPO generator, 400k env steps), then evaluate the learned policy
+# on the true reward over 20 episodes.
+DEMO_RUN := runs/demo-hopper
 demo: $(STAMP)
-	$(BIN)/irl-gan demos info demos/invertedpendulum.h5
+	$(BIN)/irl-gan demos info demos/hopper.h5
 	rm -rf $(DEMO_RUN)
-	$(BIN)/irl-gan train --task invertedpendulum --demos demos/invertedpendulum.h5 --algo gan-gcl \
-		--demo-episodes 4 --steps 80000 --seed 0 --out $(DEMO_RUN)
-	$(BIN)/irl-gan eval-policy $(DEMO_RUN) --task invertedpendulum --episodes 20
+	$(BIN)/irl-gan train --task hopper --demos demos/hopper.h5 --steps 400000 --seed 0 --out $(DEMO_RUN)
+	$(BIN)/irl-gan eval-policy $(DEMO_RUN) --episodes 20
 
 # imitation 1.0.1, the peer we benchmark against, pins gymnasium 0.29; its code runs on ours,
 # so it goes into its own overlay directory (--no-deps), never into irl_gan's dependencies.

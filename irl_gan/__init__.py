@@ -4,7 +4,7 @@ The package layout is the architecture: data (demonstrations) -> cost -> generat
 estimator -> trainer -> evaluation, with the CLI as a thin shell over the library.
 """
 
-__version__ = "0.1.0"
+from irl_gan.version import __version__  # noqa: F401
 
 _API = ("Imitation", "GANGCL", "GCL", "AIRL", "GAIL")
 

@@ -34,7 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
-from irl_gan import __version__
+from irl_gan.version import __version__
 from irl_gan.errors import UserError
 
 FORMAT = "irl_gan-demos"

@@ -22,7 +22,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from irl_gan import objective as obj
+import irl_gan.objective as obj
 from irl_gan.cost import CostConfig, CostNet, gradient_penalty, lcr_penalty, mono_penalty
 from irl_gan.segments import Segments
 

@@ -17,7 +17,7 @@ import yaml
 from stable_baselines3.common.callbacks import BaseCallback
 from tqdm.auto import tqdm
 
-from irl_gan import __version__
+from irl_gan.version import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
 from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises, stop_reason
 from irl_gan.evaluation import EVAL_SEED, return_stats

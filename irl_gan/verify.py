@@ -19,7 +19,7 @@ import dataclasses
 import torch
 import torch.nn.functional as F
 
-from irl_gan import objective as obj
+import irl_gan.objective as obj
 from irl_gan.cost import CostNet
 from irl_gan.segments import Segments
 

@@ -7,7 +7,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "irl_gan"
 MAX_LINES = 450
 # Modules over MAX_LINES, each at most its size when the limit came in, until it is split on its own.
-WAIVED = {"cli": 594}
+WAIVED: dict[str, int] = {}
 
 
 def _modules() -> dict[str, Path]:

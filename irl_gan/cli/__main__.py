@@ -1,0 +1,5 @@
+import sys
+
+from irl_gan.cli import main
+
+sys.exit(main())
