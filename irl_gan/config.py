@@ -4,7 +4,7 @@ The fields come in four sections: **core** (the algorithm of docs/concepts.md: w
 and how the cost is fitted), **generator** (the policy optimiser), **run** (what the run directory
 keeps) and **tricks** (additions to the paper's algorithm, off by default). The rules between
 fields are one function per section, named after it (the run's settings have none). What the
-settings did in experiments is in ``benchmarks/results/``, not here.
+settings did in experiments is in ``experiments/``, not here.
 """
 
 from __future__ import annotations

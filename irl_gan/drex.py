@@ -1,9 +1,7 @@
 """D-REX: a cost learned by ranking noise-injected clones of the demos (Brown, Goo & Niekum 2019).
 
 A discriminator's cost has to rank the demos above the generator of its moment, and nothing
-else: a fresh agent trained on it finds behaviours the discriminator never saw, and the cost may
-rate them above the expert (a standing HalfCheetah, benchmarks/results/quality-temperature.md).
-D-REX asks for no more than the demos and the env. It clones the demos (``irl_gan.bc``), rolls
+else: a fresh agent trained on it may find behaviours the discriminator never saw. D-REX asks for no more than the demos and the env. It clones the demos (``irl_gan.bc``), rolls
 the clone out with Gaussian action noise of increasing share of the action range, and fits a
 state-only cost ``c(s)`` to the ranking that noise implies: each level worse than the one below
 it, the demos best of all. The fit is the Bradley-Terry loss on windows of ``rank_snippet`` steps,

@@ -8,13 +8,8 @@ env's units:
   sees them): the Gaussian log-density of the action as given, except that for an action
   dimension at a bound the mean is first held inside the bounds. Without that, the density at a
   clipped action falls without limit as the mean moves past the bound, and the reward's
-  ``-α log π`` pays the policy to move it further: one PPO HalfCheetah run's mean reached 3.6
-  on a bound of 1 and its return fell from 2,000 to -1,650. While the mean is inside the bounds
-  this is the plain density, the one every result before 2026-11-24 was measured with. (The
-  clipped Gaussian's own likelihood, the probability of the clip at a bound, was tried: it
-  makes the demos' actions at the bounds, 21% of HalfCheetah's and 52% of Hopper's, look
-  less likely still, and 2 of 3 HalfCheetah seeds and 1 of 3 Hopper seeds that took off with
-  the plain density stalled; benchmarks/results/quality-halfcheetah.md.)
+  ``-α log π`` pays the policy to move it further. While the mean is inside the bounds this is
+  the plain density.
 * SAC (tanh-squashed Gaussian on [-1, 1], rescaled to the action bounds): the action is mapped
   to ``y`` in [-1, 1], then ``u = atanh(y)``, and
   ``log π(a) = log N(u) - Σ log(1 - tanh(u)²) - Σ log((high - low) / 2)``.
