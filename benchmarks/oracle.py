@@ -17,7 +17,6 @@ at most one evaluation interval. The seed is the cell's, not the recipe's.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -25,10 +24,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
-from irl_gan.io import atomic_dir, atomic_write_csv, latest_dir  # noqa: E402
+from cell_args import parse_cell_args  # noqa: E402
+from irl_gan.io import atomic_dir, atomic_write_csv  # noqa: E402
 
 
 class Evaluate(BaseCallback):
@@ -74,24 +75,11 @@ def main() -> None:
     from stable_baselines3.common.vec_env import VecNormalize
 
     from irl_gan.evaluation import deterministic_score
-    from irl_gan.protocols import PROTOCOLS
     from irl_gan.tasks import load_spec
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", required=True)
-    p.add_argument("--protocol", choices=PROTOCOLS, default="fixed", help="horizon protocol of the training envs (irl_gan.protocols)")
-    p.add_argument("--steps", type=int, required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-every", type=int, default=100_000)
-    p.add_argument("--eval-episodes", type=int, default=5)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--resume", action="store_true", help="go on from OUT/checkpoint")
-    a = p.parse_args()
-    saved = latest_dir(a.out / "checkpoint")
-    if saved and not a.resume:
-        sys.exit(f"oracle.py: {a.out} holds a checkpoint; pass --resume to go on from it, or choose another --out")
-    if a.resume and not saved:
-        sys.exit(f"oracle.py: --resume, but {a.out} holds no checkpoint; leave --resume out to start")
+    a, saved = parse_cell_args("oracle.py", __doc__, "env steps")
+    if a.steps <= 0:
+        sys.exit("oracle.py: --steps must be positive")
     cell = {"task": a.task, "protocol": a.protocol, "seed": a.seed}
     spec = load_spec(a.task)
     model, venv, recipe = build(a.task, a.protocol, a.seed)

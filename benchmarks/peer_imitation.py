@@ -29,7 +29,6 @@ its training (as irl-gan's bc is) and has no checkpoint.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -43,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from irl_gan.io import atomic_dir, atomic_write_csv, atomic_write_text, latest_dir  # noqa: E402
+from cell_args import parse_cell_args  # noqa: E402
+from irl_gan.io import atomic_dir, atomic_write_csv, atomic_write_text  # noqa: E402
 from peer_settings import peer_arguments, sources  # noqa: E402
 
 BC_EVALUATIONS = 5
@@ -213,25 +213,10 @@ def run_adversarial(a, spec, env, saved) -> None:
 
 
 def main() -> None:
-    from irl_gan.protocols import PROTOCOLS
     from irl_gan.tasks import load_spec
 
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--task", required=True)
-    p.add_argument("--algo", choices=["gail", "airl", "bc"], required=True)
-    p.add_argument("--protocol", choices=PROTOCOLS, default="fixed", help="horizon protocol of the training envs (irl_gan.protocols)")
-    p.add_argument("--steps", type=int, default=0, help="env steps (gail, airl)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-every", type=int, default=100_000)
-    p.add_argument("--eval-episodes", type=int, default=5)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--resume", action="store_true", help="go on from OUT/checkpoint (gail, airl)")
-    a = p.parse_args()
-    saved = latest_dir(a.out / "checkpoint")
-    if saved and not a.resume:
-        sys.exit(f"peer_imitation.py: {a.out} holds a checkpoint; pass --resume to go on from it, or choose another --out")
-    if a.resume and not saved:
-        sys.exit(f"peer_imitation.py: --resume, but {a.out} holds no checkpoint; leave --resume out to start")
+    a, saved = parse_cell_args("peer_imitation.py", __doc__, "env steps (gail, airl)",
+                               lambda p: p.add_argument("--algo", choices=["gail", "airl", "bc"], required=True))
     if a.algo != "bc" and a.steps <= 0:
         sys.exit(f"peer_imitation.py: --algo {a.algo} needs --steps")
     a.out.mkdir(parents=True, exist_ok=True)
