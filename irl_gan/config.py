@@ -15,6 +15,7 @@ import numpy as np
 
 from irl_gan.data import Demonstrations, Episode
 from irl_gan.errors import UserError
+from irl_gan.protocols import check_protocol
 from irl_gan.sb3 import sb3_arguments
 from irl_gan.tasks import TaskSpec
 
@@ -39,6 +40,9 @@ class TrainConfig:
     """Env steps of the generator."""
     seed: int = 0
     """Seed of torch, numpy, the envs and the generator."""
+    protocol: str = "native"
+    """How training episodes end (``irl_gan.protocols``): native, as the task ends them, or fixed,
+    every one at the horizon; evaluation is always on the standard task."""
     temperature: float = 1.0
     """MaxEnt temperature α: the logit is ``-c - log Z - α log q``, the reward ``-c - α log π``
     (SAC: its entropy weight, unless ``sac: ent_coef`` names one); 1 is the paper's."""
@@ -275,6 +279,7 @@ def _core_rules(merged: dict, spec: TaskSpec) -> None:
     algo = merged.get("algo", "gan-gcl")
     if algo not in ALGOS:
         raise UserError(f"--algo {merged['algo']!r}: choose one of {', '.join(ALGOS)}")
+    check_protocol(merged.get("protocol", "native"))
     seg = merged.get("segment", 1)
     if not (seg == "full" or (isinstance(seg, int) and not isinstance(seg, bool) and seg >= 1) or (isinstance(seg, str) and seg.isdigit() and int(seg) >= 1)):
         raise UserError(f"--segment {seg!r}: use a positive integer or 'full'")

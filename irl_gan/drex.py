@@ -99,7 +99,7 @@ def ranked_levels(spec: TaskSpec, demos: Sequence[Episode], config, out: Path, p
 
     bc_last = train_bc(spec, demos, config, out, progress)
     clone = load_policy(out)
-    env = spec.make_env()
+    env = spec.make_env(protocol=config.protocol)
     rng = np.random.default_rng(config.seed)
     levels = []
     for i, share in enumerate(config.rank_noise):
@@ -141,7 +141,9 @@ class Ranking:
     noisy rollouts), or read back from there on --resume. The last episode of each level is held
     out: the share of its window pairs ranked right is the run's ``rank_accuracy``."""
 
-    def __init__(self, levels: list, config):
+    def __init__(self, levels: list, config, env_steps: int = 0):
+        self.env_steps = env_steps
+        """Env steps of the rollouts that made the levels, taken before the generator's first."""
         self.snippet = snippet_length(config, levels)
         self.train = [lv[:-1] for lv in levels]
         self.held_out = held_out_pairs([lv[-1:] for lv in levels], 500, self.snippet, config.seed)
@@ -158,7 +160,7 @@ class Ranking:
                 torch.save(ranking, tmp)
             record = {"env_steps": ranking["env_steps"], "true_return_per_step": {k: round(v, 4) for k, v in ranking["true_per_step"].items()}}
             atomic_write_text(where / "levels.yaml", yaml.safe_dump(record, sort_keys=False))
-        return cls(ranking["levels"], config)
+        return cls(ranking["levels"], config, int(ranking["env_steps"]))
 
     def loss(self, cost, rng: np.random.Generator) -> Tensor:
         """The Bradley-Terry loss of ``rank_batch`` window pairs drawn with ``rng``."""

@@ -22,7 +22,7 @@ from irl_gan.io import atomic_dir, atomic_path, atomic_write_csv, atomic_write_t
 from irl_gan.sb3 import POLICY_METRICS, save_generator
 
 METRICS = [
-    "round", "env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
+    "round", "env_steps", "pre_training_env_steps", "wall_s", "true_return", "normalised", "eval_return", "eval_normalised", "env_steps_per_s",
     "cost_loss", "log_z", "log_z_is", "ess", "energy_demo", "energy_gen", "disc_acc_demo", "disc_acc_gen",
     "demo_log_lik", "log_pi_demo", "log_pi_gen", "reward_mean", "reward_scale", "bc_log_lik", "rank_loss", "rank_accuracy",
     *POLICY_METRICS.values(),

@@ -85,18 +85,23 @@ class TaskSpec:
         if not self.ref:
             object.__setattr__(self, "ref", self.task)
 
-    def make_env(self, render_mode: str | None = None, **overrides: Any):
-        """A gymnasium env for this task, with the spec's horizon."""
+    def make_env(self, render_mode: str | None = None, protocol: str = "native", **overrides: Any):
+        """A gymnasium env for this task, with the spec's horizon. ``protocol`` (``irl_gan.protocols``):
+        ``native``, the standard task; ``fixed``, every episode lasting the horizon (training envs
+        only: evaluation is on the standard task)."""
         import gymnasium as gym
 
         import irl_gan.envs  # noqa: F401 - registers irl_gan's own tasks (irl_gan/...)
+        from irl_gan.protocols import check_protocol, fixed_horizon, fixed_horizon_kwargs
 
-        kwargs = {**self.env_kwargs, **overrides}
+        fixed = check_protocol(protocol) == "fixed"
+        kwargs = {**self.env_kwargs, **(fixed_horizon_kwargs(self.env_id) if fixed else {}), **overrides}
         if "xml_file" in kwargs and not Path(kwargs["xml_file"]).is_absolute():
             # A task's own MJCF file (a transfer task's changed body) lives beside its spec.
             kwargs["xml_file"] = str((self.path.parent if self.path else SHIPPED_SPECS) / kwargs["xml_file"])
         with _upstream_model_warnings_dropped():
-            return gym.make(self.env_id, max_episode_steps=self.horizon, render_mode=render_mode, **kwargs)
+            env = gym.make(self.env_id, max_episode_steps=self.horizon, render_mode=render_mode, **kwargs)
+        return fixed_horizon(env, self.horizon) if fixed else env
 
 
 _UPSTREAM_MODEL_WARNINGS = ("compiler attribute 'settotalmass' is deprecated",)

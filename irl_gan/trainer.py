@@ -65,7 +65,7 @@ class Trainer:
         if config.algo != "rl":
             self.demo_segments = make_segments(self.demos, self.k)
 
-        venv = venv if venv is not None else make_vec_env(spec.make_env, n_envs=config.n_envs, seed=config.seed)
+        venv = venv if venv is not None else make_vec_env(lambda: spec.make_env(protocol=config.protocol), n_envs=config.n_envs, seed=config.seed)
         self.recorder = Recorder(venv, keep_episodes=0 if self.k == 1 else max(64, 4 * config.n_envs))
         # Networks are built in a fixed order (a frozen reward, the generator, the cost), so that
         # a seed gives each the weights it always gave.
@@ -308,6 +308,8 @@ class Trainer:
         self.round += 1
         rets = [e["r"] for e in self.model.ep_info_buffer or ()]  # None before the first learn()
         row = {"round": self.round, "env_steps": env_steps, "wall_s": round(wall, 2)}
+        if self.ranking is not None:
+            row["pre_training_env_steps"] = self.ranking.env_steps
         if rets:
             row["true_return"] = float(np.mean(rets[-10:]))
             if self.spec.scores is not None:

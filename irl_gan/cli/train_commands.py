@@ -21,11 +21,13 @@ from irl_gan.errors import UserError
 @click.option("--demo-episodes", type=int, default=None, help="Learn from the first N demo episodes [default: 4].")
 @click.option("--steps", type=int, default=None, help="Generator env steps.")
 @click.option("--seed", type=int, default=None)
+@click.option("--protocol", type=click.Choice(["native", "fixed"]), default=None,
+              help="How training episodes end: native, as the task ends them; fixed, all at the horizon [default: native]. Evaluation is on the standard task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run directory.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
 @click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, out, config_file, resume, no_progress) -> None:
+def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, protocol, out, config_file, resume, no_progress) -> None:
     """Learn a policy and a cost from demonstrations (guided cost learning; PPO or SAC generator).
 
     --algo rl trains the same generator on the env's true reward instead: the oracle that the
@@ -39,7 +41,7 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
     from irl_gan.tasks import load_spec
 
     flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
-             "demo_episodes": demo_episodes, "steps": steps, "seed": seed}
+             "demo_episodes": demo_episodes, "steps": steps, "seed": seed, "protocol": protocol}
     spec = load_spec(task or task_of(demos_path))
     config, s = run_training(spec, out, config_file, flags, resume, no_progress)
     line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
