@@ -46,6 +46,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -671,6 +672,9 @@ def main() -> None:
     if a.tasks:
         if not a.name:
             sys.exit("bench.py: --tasks changes the grid; give it a --name so it does not mix with the suite's results")
+        bad = [t for t in a.tasks.split(",") if not re.fullmatch(r"[\w.-]+:\d+", t)]
+        if bad:
+            sys.exit(f"bench.py: --tasks {', '.join(bad)}: write each as TASK:BUDGET, e.g. hopper:1000000")
         tasks = {t.split(":")[0]: int(t.split(":")[1]) for t in a.tasks.split(",")}
     if a.only_tasks:
         unknown = sorted(set(a.only_tasks.split(",")) - set(tasks))
