@@ -75,3 +75,52 @@ def test_building_halfcheetah_drops_mujocos_settotalmass_deprecation_and_restore
     finally:
         mujoco.set_mju_user_warning(None)
     assert seen == [] and "settotalmass" not in capfd.readouterr().err
+
+
+def test_a_gymnasium_id_is_a_task_with_no_spec_its_horizon_the_envs_time_limit():
+    spec = load_spec("InvertedPendulum-v5")
+    assert (spec.task, spec.env_id, spec.horizon, spec.expert, spec.scores, spec.path) == ("InvertedPendulum-v5", "InvertedPendulum-v5", 1000, None, None, None)
+    assert spec.make_env().spec.max_episode_steps == 1000
+
+
+def test_module_colon_id_imports_the_module_that_registers_the_id(tmp_path, monkeypatch):
+    (tmp_path / "my_envs.py").write_text(
+        "from gymnasium.envs.registration import register\n"
+        "register(id='MyPendulum-v0', entry_point='gymnasium.envs.classic_control.pendulum:PendulumEnv', max_episode_steps=77)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = load_spec("my_envs:MyPendulum-v0")
+    assert (spec.ref, spec.env_id, spec.horizon) == ("my_envs:MyPendulum-v0", "MyPendulum-v0", 77)
+    with pytest.raises(UserError, match="cannot import module 'no_such_module'"):
+        load_spec("no_such_module:X-v0")
+    with pytest.raises(UserError, match="unknown task 'Nope-v9'.*known tasks: .*hopper"):
+        load_spec("Nope-v9")
+
+
+def test_a_users_spec_folder_adds_to_the_shipped_tasks_and_a_spec_needs_only_task_and_env_id(tmp_path, monkeypatch):
+    (tmp_path / "mine.yaml").write_text("task: mine\nenv_id: Pendulum-v1\n")
+    monkeypatch.setenv("IRL_GAN_ENVS", str(tmp_path))
+    assert {"mine", "hopper"} <= set(available_tasks())
+    spec = load_spec("mine")
+    assert (spec.horizon, spec.expert, spec.ref) == (200, None, "mine")
+    assert load_spec(str(tmp_path / "mine.yaml")).ref == str((tmp_path / "mine.yaml").resolve())
+
+
+def test_scores_are_measured_stored_and_then_normalise_every_later_command(cli, tmp_path, irl_gan_home):
+    code, out, err = cli("scores", "Pendulum-v1", "--agent", "controllers:pendulum_swing_up", "--episodes", 2, "--no-progress")
+    assert code == 0, err
+    assert "Pendulum-v1: random" in out and str(irl_gan_home / "scores.yaml") in out
+    scores = load_spec("Pendulum-v1").scores
+    assert scores is not None and scores.episodes == 2 and scores.zero is not None and scores.expert > scores.random
+    code, _, err = cli("scores", "Reacher-v5", "--episodes", 1)
+    assert code == 2 and "pass --agent" in err
+
+
+def test_demos_info_shows_the_zero_action_bar_where_it_beats_random(cli, tmp_path, irl_gan_home):
+    import yaml
+
+    (irl_gan_home).mkdir(parents=True, exist_ok=True)
+    (irl_gan_home / "scores.yaml").write_text(yaml.safe_dump({"invertedpendulum": {"random": 5.0, "expert": 1000.0, "zero": 25.0, "episodes": 50}}))
+    demos = Path(__file__).resolve().parent.parent / "demos" / "invertedpendulum.h5"
+    code, out, err = cli("demos", "info", demos, "--task", "invertedpendulum")
+    assert code == 0, err
+    assert "acting zero  25.0 (0.020 normalised)" in out
