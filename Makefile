@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 export MUJOCO_GL ?= egl
+# Small networks train fastest on one thread, and a second process never fights the first for cores.
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: install test demo clean peer-imitation bench-disc-step bench-quick bench bench-fair
 
