@@ -65,6 +65,10 @@ class Scores:
     def normalise(self, ret: float) -> float:
         return (ret - self.random) / (self.expert - self.random)
 
+    def as_dict(self) -> dict:
+        """As a spec or the score store holds them: the measured fields only."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+
 
 @dataclasses.dataclass(frozen=True)
 class TaskSpec:
@@ -272,7 +276,7 @@ def store_scores(spec: TaskSpec, scores: Scores) -> Path:
 
     path = home_dir() / SCORES_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    stored = {**_stored_scores(), spec.ref: {k: v for k, v in dataclasses.asdict(scores).items() if v is not None}}
+    stored = {**_stored_scores(), spec.ref: scores.as_dict()}
     atomic_write_text(path, yaml.safe_dump(stored, sort_keys=True))
     return path
 
@@ -281,7 +285,7 @@ def write_scores(spec: TaskSpec, scores: Scores) -> None:
     """Store measured normalisation scores in the task's YAML file."""
     assert spec.path is not None
     raw = yaml.safe_load(spec.path.read_text())
-    raw["scores"] = {k: v for k, v in dataclasses.asdict(scores).items() if v is not None}
+    raw["scores"] = scores.as_dict()
     from irl_gan.io import atomic_write_text
 
     atomic_write_text(spec.path, yaml.safe_dump(raw, sort_keys=False))

@@ -81,14 +81,15 @@ def task_of(demos_path: Path | None) -> str:
     return task
 
 
-def run_task(path: Path, flag: str) -> str:
-    """The task a training run was trained on, for commands given no task."""
+def run_config(run: Path, fix: str = "give a directory written by irl-gan train") -> dict:
+    """A training run's saved settings (its config.yaml, which names its task); a directory
+    without one is a one-line error ending in ``fix``."""
     import yaml
 
-    saved = path / "config.yaml"
+    saved = run / "config.yaml"
     if not saved.is_file():
-        raise UserError(f"{path} is not a training run (no config.yaml), so it names no task; pass {flag}")
-    return (yaml.safe_load(saved.read_text()) or {}).get("task") or ""
+        raise UserError(f"{run}: not a training run (no config.yaml); {fix}")
+    return yaml.safe_load(saved.read_text()) or {}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from irl_gan.cli.app import cli, load_checked, run_task
+from irl_gan.cli.app import cli, load_checked, run_config
 from irl_gan.errors import UserError
 from irl_gan.evaluation import EVAL_SEED
 
@@ -27,7 +27,7 @@ def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, 
     from irl_gan.evaluation import evaluate_policy
     from irl_gan.tasks import load_spec
 
-    spec = load_spec(task or run_task(Path(agent), "--task"))
+    spec = load_spec(task or run_config(Path(agent), "pass --task, since AGENT names none").get("task", ""))
     policy = load_policy(agent, deterministic=not stochastic)
     r = evaluate_policy(spec, policy, episodes, seed, video, video_episodes, progress=not no_progress, agent_name=agent)
     line = f"{spec.task}: return {r['mean']:.2f} +- {r['std']:.2f} over {r['episodes']} episodes (mean length {r['length_mean']:.0f})"
@@ -63,10 +63,7 @@ def eval_reward(run, task, episodes, seed, which, out, agent, no_progress) -> No
     from irl_gan.reward_eval import evaluate_reward
     from irl_gan.tasks import load_spec
 
-    saved = run / "config.yaml"
-    if not saved.is_file():
-        raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
-    spec = load_spec(task or (yaml.safe_load(saved.read_text()) or {}).get("task", ""))
+    spec = load_spec(task or run_config(run).get("task", ""))
     run_cost(run, which)  # a bad --cost fails before any rollout
     out = out or run / f"reward-eval-{spec.task}{cost_label(which)}"
     if out.exists() and not out.is_dir():
@@ -110,11 +107,8 @@ def report(run, out, no_eval, no_video, video_steps, no_progress) -> None:
     from irl_gan.report import build_report, read_metrics, render_policy
     from irl_gan.tasks import load_spec
 
-    saved = run / "config.yaml"
-    if not saved.is_file():
-        raise UserError(f"{run}: not a training run (no config.yaml); give a directory written by irl-gan train")
+    spec = load_spec(run_config(run).get("task", ""))
     read_metrics(run)
-    spec = load_spec(run_task(run, "a run directory written by irl-gan train"))
     if not no_eval and (run / "cost.pt").is_file() and not any(run.glob("reward-eval-*/reward_eval.yaml")):
         from irl_gan.reward_eval import evaluate_reward
 
