@@ -8,7 +8,7 @@ export MUJOCO_GL ?= egl
 # Small networks train fastest on one thread, and a second process never fights the first for cores.
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install test demo clean peer-imitation bench-disc-step bench-quick bench bench-fair
+.PHONY: install test demo clean peer-imitation bench-disc-step bench-quick bench bench-fair bench-default
 
 # torch goes in first, pinned by constraints.txt to the CPU build 2.13.0, so nothing
 # later pulls a CUDA build of the newest torch.
@@ -48,6 +48,11 @@ bench-quick: $(STAMP) $(PEER)/imitation
 
 bench: $(STAMP) $(PEER)/imitation
 	$(BIN)/python benchmarks/bench.py --suite full --jobs 2
+
+# The default recipe (no --config) on the seven MuJoCo tasks, 3 seeds, beside the oracle (hours on
+# 2 cores; resumable, and --adopt-committed goes on from the committed results).
+bench-default: $(STAMP)
+	$(BIN)/python benchmarks/bench.py --suite default --jobs 2 --adopt-committed
 
 # The comparison the peer's authors would accept: imitation as they run it on a fixed horizon,
 # ours beside it on both protocols (days on 2 cores; resumable). `--dry-run` lists its cells.

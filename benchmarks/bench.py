@@ -29,6 +29,7 @@ Cells run as local processes, ``--jobs`` at a time (one core each). With ``--ray
 ``--ray ADDRESS`` the same cells go to a Ray cluster, one CPU each; every node needs this
 repository and its .venv (and .peer for the peers) at the same path.
 
+    .venv/bin/python benchmarks/bench.py --suite default --jobs 2     # make bench-default (the recipe, 7 tasks)
     .venv/bin/python benchmarks/bench.py --suite fair --dry-run       # the cells and their commands
     .venv/bin/python benchmarks/bench.py --suite fair --jobs 2        # make bench-fair (days)
     .venv/bin/python benchmarks/bench.py --suite quick --jobs 2       # make bench-quick
@@ -71,8 +72,11 @@ PROTOCOLS = ("fixed", "native")
 BEST_K = {"inverteddoublependulum": 10}
 # The methods of the suites measured before `default`, imitation's BC and the protocols existed.
 FIRST_METHODS = ["gan-gcl", "gcl", "airl", "gail", "bc", "imitation-gail", "imitation-airl", "rl"]
-FAIR_TASKS = {"inverteddoublependulum": 500_000, "reacher": 500_000, "swimmer": 1_000_000, "hopper": 1_000_000,
-              "halfcheetah": 1_000_000, "walker2d": 1_000_000, "ant": 1_000_000}
+# The default recipe's tasks and budgets; the fair suite uses the same, so its `default` cells may be
+# adopted from bench-default where the protocol is the same.
+DEFAULT_TASKS = {"inverteddoublependulum": 500_000, "reacher": 500_000, "swimmer": 1_000_000, "hopper": 1_000_000,
+                 "halfcheetah": 2_000_000, "walker2d": 2_000_000, "ant": 2_000_000}
+FAIR_TASKS = DEFAULT_TASKS
 SUITES = {
     # Two tasks, one seed, the first methods; the oracle runs to its recipe's length (200k, 500k).
     "quick": {"tasks": {"invertedpendulum": 50_000, "reacher": 100_000}, "groups": [{"methods": FIRST_METHODS, "seeds": [0]}]},
@@ -82,6 +86,8 @@ SUITES = {
     # Issue 4's quality target: gan-gcl against the oracle, evaluated every 50k steps.
     "quality": {"tasks": {"hopper": 1_000_000, "halfcheetah": 1_000_000}, "groups": [{"methods": ["gan-gcl", "rl"], "seeds": [0]}],
                 "eval_every": 50_000},
+    # The default recipe (no --config) on every task, 3 seeds, beside the oracle for env steps to 0.9.
+    "default": {"tasks": DEFAULT_TASKS, "eval_every": 100_000, "groups": [{"methods": ["default", "rl"], "protocols": ["native"], "seeds": [0, 1, 2]}]},
     # A benchmark the peer's authors would accept: imitation as they run it, on a fixed horizon as
     # they benchmark, ours beside it on both protocols. eval_every is TrainConfig's own, so that
     # `default` (run with no --config) is evaluated where every other method is.
@@ -90,7 +96,7 @@ SUITES = {
         {"methods": ["default"], "protocols": ["native"], "seeds": [0, 1, 2]},
         {"methods": ["gcl", "airl", "gail"], "protocols": ["fixed"], "seeds": [0]}]},
 }
-MAKE_TARGETS = {"quick": "; `make bench-quick`", "full": "; `make bench`", "fair": "; `make bench-fair`"}
+MAKE_TARGETS = {"quick": "; `make bench-quick`", "full": "; `make bench`", "fair": "; `make bench-fair`", "default": "; `make bench-default`"}
 FIELDS = ["suite", "task", "method", "protocol", "seed", "budget", "env_steps", "pre_training_env_steps", "wall_s", "eval_return", "normalised",
           "load", "machine"]
 TARGET = 0.9

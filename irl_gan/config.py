@@ -2,9 +2,11 @@
 
 The fields come in four sections: **core** (the algorithm of docs/concepts.md: what is learned, from what,
 and how the cost is fitted), **generator** (the policy optimiser), **run** (what the run directory
-keeps) and **tricks** (additions to the paper's algorithm, off by default). The rules between
-fields are one function per section, named after it (the run's settings have none). What the
-settings did in experiments is in ``experiments/``, not here.
+keeps) and **recipe** (additions to the paper's algorithm). The defaults are the default recipe of
+docs/training.md: the same imitation settings on every task; a task's spec may set only what RL on
+its true reward needs as well (``TASK_SETTINGS``). The rules between fields are one function per
+section, named after it (the run's settings have none). What the settings did in experiments is in
+``experiments/``, not here.
 """
 
 from __future__ import annotations
@@ -106,10 +108,10 @@ class TrainConfig:
     eval_episodes: int = 5
     """Episodes per evaluation (seeds 1000000 on, the same at every evaluation)."""
 
-    # ---------------------------------------------------------------- tricks
-    drop_terminated_demos: bool = False
+    # ---------------------------------------------------------------- recipe
+    drop_terminated_demos: bool = True
     """Learn only from demo episodes that ran to the time limit."""
-    demo_log_pi_floor: float | None = None
+    demo_log_pi_floor: float | None = 2.0
     """Nats per step: in the cost's batch a demo step's ``α log π`` counts as at least the generated
     steps' mean minus this (null: off, the paper's discriminator)."""
     grad_penalty: float = 0.0
@@ -121,10 +123,10 @@ class TrainConfig:
     (the rest are the steps since its last update; true means 1)."""
     bc_init: int = 0
     """Gradient steps of behavioural cloning of the generator before the first env step (0: off)."""
-    rank_weight: float = 0.0
+    rank_weight: float = 1.0
     """Weight of D-REX's ranking loss (drex's levels, built before the first env step) in every
     cost update (0: off)."""
-    rank_noise: tuple = (0.1, 0.25, 0.5, 0.75, 1.0)
+    rank_noise: tuple = (0.05, 1.0)
     """drex and rank_weight: Gaussian action noise per ranking level, as shares of the action range."""
     rank_episodes: int = 5
     """drex and rank_weight: episodes rolled out per noise level; the last of each is held out."""
@@ -209,19 +211,27 @@ def _check_setting(key: str, value) -> None:
         raise UserError(f"'{key}' must be {want}, got {value!r}")
 
 
-def _task_layers(spec: TaskSpec, layers: list[tuple[str, dict]], default_algo: str) -> list[tuple[str, dict]]:
-    """The task's ``train:`` block, and after it the settings its ``by_algo:`` gives the algo
-    the later layers choose (a method's recipe for the task: HalfCheetah's gan-gcl ranks)."""
+# What a task's spec may set in its ``train:`` block: what RL on the task's true reward needs as
+# well (the generator, the budget). The imitation settings are the recipe's, the same on every task.
+TASK_SETTINGS = ("generator", "n_envs", "ppo", "sac", "policy_kwargs", "steps", "eval_every")
+# The recipe's additions an algo takes no part in are off for it, unless a layer names them
+# (those that cannot apply are then refused by the rules); drex keeps its own noise levels.
+_NOT_IN_RECIPE = {
+    "gail": {"rank_weight": 0.0, "demo_log_pi_floor": None},
+    "rl": {"rank_weight": 0.0, "demo_log_pi_floor": None},
+    "bc": {"rank_weight": 0.0, "demo_log_pi_floor": None},
+    "drex": {"rank_weight": 0.0, "demo_log_pi_floor": None, "rank_noise": (0.1, 0.25, 0.5, 0.75, 1.0)},
+}
+
+
+def _task_layer(spec: TaskSpec) -> tuple[str, dict]:
+    """The task's ``train:`` block; an imitation setting in it is a one-line UserError."""
     train = dict(spec.train)
-    by_algo = train.pop("by_algo", None) or {}
-    if not isinstance(by_algo, dict) or not all(isinstance(v, dict) for v in by_algo.values()):
-        raise UserError(f"{spec.path}: 'by_algo' must map algos to mappings of settings, e.g. by_algo: {{gan-gcl: {{state_only: true}}}}")
-    unknown = sorted(set(by_algo) - set(ALGOS))
-    if unknown:
-        raise UserError(f"{spec.path}: by_algo names unknown algos {unknown}; known: {', '.join(ALGOS)}")
-    algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), default_algo)
-    chosen = [(f"{spec.path} (by_algo: {algo})", by_algo[algo])] if algo in by_algo else []
-    return [(str(spec.path), train), *chosen]
+    imitation = sorted(set(train) - set(TASK_SETTINGS))
+    if imitation:
+        raise UserError(f"{spec.path}: 'train:' may set only {', '.join(TASK_SETTINGS)} (what RL on the task's reward needs); "
+                        f"move {imitation} to a --config file")
+    return str(spec.path), train
 
 
 def _without_removed(source: str, layer: dict) -> dict:
@@ -234,16 +244,17 @@ def _without_removed(source: str, layer: dict) -> dict:
 
 
 def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfig:
-    """TrainConfig from its defaults, then the task's ``train:`` block (its ``by_algo:`` entry for
-    the run's algo last), then each named layer (a config file, the command line) in order; every
-    problem is a one-line UserError."""
+    """TrainConfig from its defaults (the recipe's additions an algo takes no part in turned off),
+    then the task's ``train:`` block, then each named layer (a config file, the command line) in
+    order; every problem is a one-line UserError."""
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
-    task_layers = _task_layers(spec, layers, fields["algo"].default)
+    algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), fields["algo"].default)
     # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
     merged: dict = {"task": spec.ref}
     merged.update({f.name: f.default_factory() for f in fields.values() if f.default_factory is not dataclasses.MISSING})
+    merged.update(_NOT_IN_RECIPE.get(algo, {}) if isinstance(algo, str) else {})
     sac_entropy_given = False
-    for source, layer in [*task_layers, *layers]:
+    for source, layer in [_task_layer(spec), *layers]:
         if not isinstance(layer, dict):
             raise UserError(f"{source}: settings must be a mapping of TrainConfig fields")
         layer = _without_removed(source, layer)

@@ -6,6 +6,9 @@ from irl_gan.data import make_meta, save_demos
 from irl_gan.rollout import rollout
 from irl_gan.tasks import load_spec
 
+# The default recipe's ranking, made quick for tests: a short clone, two episodes per noise level.
+QUICK_RANKING = {"bc_steps": 200, "rank_episodes": 2}
+
 
 def record_pendulum(path: Path, episodes: int = 3, controller=None, seed: int = 0) -> Path:
     import controllers

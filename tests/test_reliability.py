@@ -17,13 +17,13 @@ import pytest
 import torch
 import yaml
 from conftest import ROOT
-from helpers import make_trainer, tiny_training_inputs
+from helpers import make_trainer, tiny_training_inputs, QUICK_RANKING
 
 from irl_gan.io import latest_dir
 
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "policy_kwargs": {"net_arch": [16, 16]},
         "cost_hidden": [16, 16], "disc_batch": 32, "checkpoint_every": 256,
-        "disc_updates": 1}  # one cost loss per round: the divergence tests count rounds by loss calls
+        "disc_updates": 1, **QUICK_RANKING}  # one cost loss per round: the divergence tests count rounds by loss calls
 TIMING = {"wall_s", "env_steps_per_s"}
 
 

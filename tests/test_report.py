@@ -9,8 +9,11 @@ from irl_gan.data import make_meta, save_demos
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import load_spec
 
+from helpers import QUICK_RANKING
+
 TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_batch": 32, "checkpoint_every": 128,
-        "eval_every": 64, "eval_episodes": 1, "policy_kwargs": {"net_arch": [16]}, "cost_hidden": [16]}
+        "eval_every": 64, "eval_episodes": 1, "policy_kwargs": {"net_arch": [16]}, "cost_hidden": [16], **QUICK_RANKING,
+        "drop_terminated_demos": False}  # the demos are a random policy's, which falls
 
 
 def test_report_shows_curves_reward_evaluation_retrain_and_video(tmp_path, cli):

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 import yaml
-from helpers import tiny_training_inputs
+from helpers import tiny_training_inputs, QUICK_RANKING
 
 from irl_gan.reward_eval import CLOSED_FORMS, Transitions, _ranks, epic_distance, pearson, spearman
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import load_spec
 
-TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_batch": 32, "checkpoint_every": 128, "eval_every": 0}
+TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_batch": 32, "checkpoint_every": 128, "eval_every": 0, **QUICK_RANKING}
 
 
 def random_transitions(task: str, episodes: int = 3) -> Transitions:

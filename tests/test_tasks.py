@@ -47,7 +47,7 @@ def test_bad_recipes_are_refused_with_the_reason(tmp_path, expert, message):
 
 @pytest.mark.parametrize("task", sorted(REQUIRED))
 def test_the_recipe_finds_its_demo_episodes_in_the_shipped_demos(task):
-    # Hopper's recipe keeps only demos that ran to the time limit: the shipped file must hold enough.
+    # The recipe keeps only demos that ran to the time limit: every shipped file must hold enough.
     from irl_gan.config import resolve_config
     from irl_gan.data import load_demos
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from helpers import make_trainer, tiny_training_inputs
+from helpers import make_trainer, tiny_training_inputs, QUICK_RANKING
 
-TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 1, "disc_batch": 32, "checkpoint_every": 128}
+TINY = {"n_envs": 2, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}, "disc_updates": 1, "disc_batch": 32, "checkpoint_every": 128, **QUICK_RANKING}
 
 
 @pytest.fixture
@@ -115,7 +115,7 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path, setup, cli):
     [
         (["--steps", "-5"], "'steps' must be a positive integer"),
         (["--segment", "0"], "--segment '0'"),
-        (["--demo-episodes", "50"], "holds only 2 episodes"),
+        (["--demo-episodes", "50"], "only 2 of the 2 episodes in"),
         (["--task", "hopper"], "recorded on Pendulum-v1 but task 'hopper'"),
     ],
 )
@@ -173,9 +173,29 @@ def test_sac_entropy_weight_is_one_nat_for_a_learned_cost_and_tuned_for_the_orac
     assert entropy(algo="rl", reward="cost.pt", temperature=0.1) == 0.1  # retrain at the cost's own temperature
 
 
-def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_override_them():
-    """HalfCheetah's gan-gcl ranks (irl_gan/envs/halfcheetah.yaml); its other algos, and a run resumed
-    from a saved config, keep their own settings."""
+def test_the_defaults_are_the_recipe_for_the_estimators_that_learn_a_cost_and_off_where_an_algo_takes_no_part():
+    """gcl, gan-gcl and airl run the recipe's additions; gail, rl, bc and drex get them off unless a
+    layer names them, and drex keeps its own noise levels; a later layer still wins."""
+    from irl_gan.config import resolve_config
+    from irl_gan.tasks import load_spec
+
+    spec = load_spec("hopper")
+    resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
+    for algo in ("gan-gcl", "gcl", "airl"):
+        c = resolve({"algo": algo})
+        assert (c.rank_weight, c.rank_noise, c.demo_log_pi_floor, c.drop_terminated_demos) == (1.0, (0.05, 1.0), 2.0, True)
+    for algo in ("gail", "rl", "bc", "drex"):
+        c = resolve({"algo": algo})
+        assert (c.rank_weight, c.demo_log_pi_floor, c.drop_terminated_demos) == (0.0, None, True)
+    assert resolve({"algo": "drex"}).rank_noise == (0.1, 0.25, 0.5, 0.75, 1.0)
+    assert resolve({"algo": "gail"}, {"rank_weight": 0.5}).rank_weight == 0.5  # named: kept
+    assert resolve({"algo": "airl"}, {"algo": "gan-gcl"}).rank_weight == 1.0  # the last layer's algo chooses
+    assert resolve({"rank_weight": 0.0, "demo_log_pi_floor": None}).rank_weight == 0.0
+
+
+def test_a_tasks_train_block_sets_only_what_rl_on_its_reward_needs():
+    """A spec's train: block carries the generator and the budget; an imitation setting there is
+    refused in one line that says where it belongs."""
     import dataclasses
 
     from irl_gan.config import resolve_config
@@ -183,18 +203,9 @@ def test_a_tasks_by_algo_settings_apply_to_that_algo_alone_and_later_layers_over
     from irl_gan.tasks import load_spec
 
     spec = load_spec("halfcheetah")
-    resolve = lambda *layers: resolve_config(spec, [("test", {"demos": "d.h5", **layer}) for layer in layers])
-    assert (resolve({}).rank_weight, resolve({}).state_only, resolve({}).rank_noise) == (1.0, True, (0.05, 1.0))  # gan-gcl is the default algo
-    assert (resolve({"algo": "airl"}).rank_weight, resolve({"algo": "airl"}).state_only) == (0.0, False)
-    assert resolve({"algo": "drex"}).rank_noise == (0.1, 0.25, 0.5, 0.75, 1.0)
-    assert resolve({"algo": "gan-gcl"}, {"rank_weight": 0.0}).rank_weight == 0.0
-    assert resolve({"algo": "airl"}, {"algo": "gan-gcl"}).rank_weight == 1.0  # the last layer's algo chooses
-    assert resolve({"algo": "gan-gcl"}).ppo["n_epochs"] == 20  # the task's train: block still applies
-    bad = dataclasses.replace(spec, train={**spec.train, "by_algo": {"gan-gcll": {"state_only": True}}})
-    with pytest.raises(UserError, match=r"by_algo names unknown algos \['gan-gcll'\]"):
-        resolve_config(bad, [("test", {"demos": "d.h5"})])
-    bad = dataclasses.replace(spec, train={**spec.train, "by_algo": {"gan-gcl": {"rank_wieght": 1.0}}})
-    with pytest.raises(UserError, match=r"unknown settings \['rank_wieght'\]"):
+    assert resolve_config(spec, [("test", {"demos": "d.h5"})]).ppo["n_epochs"] == 20  # the task's generator
+    bad = dataclasses.replace(spec, train={**spec.train, "state_only": True})
+    with pytest.raises(UserError, match=r"'train:' may set only .*move \['state_only'\] to a --config file"):
         resolve_config(bad, [("test", {"demos": "d.h5"})])
 
 
@@ -208,7 +219,7 @@ def test_the_temperature_weighs_log_pi_in_the_discriminator_and_the_reward(tmp_p
     spec = load_spec("pendulum")
     trainers = {}
     for t in (0.0, 0.5, 1.0):
-        config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "n_envs": 1, "temperature": t,
+        config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "n_envs": 1, "temperature": t,
                                                  "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
         trainers[t] = make_trainer(spec, demos, config, tmp_path / f"run{t}")
     for t in (0.0, 0.5):  # one policy and one cost for all three
@@ -271,7 +282,7 @@ def test_the_metrics_report_the_policy_optimisers_update(tmp_path, setup, monkey
     with open(tmp_path / "ppo" / "metrics.csv", newline="") as f:
         assert float(list(csv.DictReader(f))[2]["value_loss"]) == pytest.approx(rows[2]["value_loss"])
 
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "steps": 300,
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "steps": 300,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "sac")
     trainer.train(progress=False)
@@ -319,7 +330,7 @@ def test_learn_goes_on_where_it_stopped_as_one_longer_call_would(tmp_path, setup
     layer = {**TINY, "demos": str(demos), "demo_episodes": 2, "eval_every": 0}
     if generator == "sac":
         layer.update(n_envs=1, cost_every=64, sac={"learning_starts": 64, "buffer_size": 1000, "batch_size": 32})
-    config = resolve_config(spec, [("test", {**layer, "generator": generator})])
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, **layer, "generator": generator})])
     twice = make_trainer(spec, demos, config, tmp_path / "twice")  # each built just before it trains: torch's generator is global
     twice.learn(steps, progress=False)
     twice.learn(steps, progress=False)
@@ -355,7 +366,7 @@ def test_a_training_run_directory_evaluates_as_an_agent(tmp_path, setup, cli):
 def test_sac_generator_trains_and_resumes_with_its_replay_buffer(tmp_path, setup, cli):
     demos, _ = setup
     config = tmp_path / "sac.yaml"
-    config.write_text(yaml.safe_dump({"n_envs": 1, "sac": {"learning_starts": 100, "buffer_size": 5000, "batch_size": 64},
+    config.write_text(yaml.safe_dump({**QUICK_RANKING, "n_envs": 1, "sac": {"learning_starts": 100, "buffer_size": 5000, "batch_size": 64},
                                       "cost_every": 200, "disc_batch": 32, "checkpoint_every": 200, "policy_kwargs": {"net_arch": [16]}}))
     out = tmp_path / "run"
     args = ("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--generator", "sac", "--out", out, "--no-progress")
@@ -374,7 +385,7 @@ def test_sac_replay_rewards_follow_the_current_cost(tmp_path, setup):
 
     demos, _ = setup
     spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1,
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(100)
@@ -398,7 +409,7 @@ def test_disc_replay_draws_the_costs_generated_steps_from_the_whole_replay_buffe
 
     demos, _ = setup
     spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": True,
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": True,
                                              "disc_batch": 16, "disc_updates": 2, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
@@ -422,7 +433,7 @@ def test_a_disc_replay_share_mixes_the_recent_steps_with_draws_from_the_whole_bu
 
     demos, _ = setup
     spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": 0.75,
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "generator": "sac", "n_envs": 1, "disc_replay": 0.75,
                                              "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(400)
@@ -461,7 +472,8 @@ def test_generated_transitions_include_the_absorbing_loop_after_a_termination(tm
 
     env = spec.make_env()
     save_demos(demos, rollout(env, random_policy(env), 3, 0, progress=False), make_meta(spec, env, None, False, "test"))
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 3, "n_envs": 1, "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 3, "drop_terminated_demos": False, "n_envs": 1,
+                                              "ppo": {"n_steps": 64, "batch_size": 64, "n_epochs": 1}})])
     trainer = make_trainer(spec, demos, config, tmp_path / "run")
     trainer.model.learn(64)
     arrays = trainer.recorder.rollout_arrays()
@@ -515,7 +527,7 @@ def test_the_oracle_trains_on_the_true_reward_with_no_cost(tmp_path, setup):
     assert np.allclose(seen["buffer"], seen["rews"] / trainer.reward_scale.std, rtol=1e-5)
     assert trainer.estimator is None and not (tmp_path / "run" / "cost.pt").exists()
 
-    sac = resolve_config(spec, [("test", {"demos": str(demos), "algo": "rl", "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
+    sac = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "algo": "rl", "generator": "sac", "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000}})])
     trainer = make_trainer(spec, None, sac, tmp_path / "sac")
     trainer.model.learn(100)
     buf = trainer.model.replay_buffer
@@ -792,7 +804,7 @@ def test_a_sac_retrain_resumes_on_its_frozen_reward_and_refuses_another(tmp_path
     for r in (run, other):
         assert cli("train", "--task", "pendulum", "--demos", demos, "--demo-episodes", 2, "--steps", 64, "--out", r, "--config", config, "--no-progress")[0] == 0
     sac = tmp_path / "sac.yaml"
-    sac.write_text(yaml.safe_dump({"n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32},
+    sac.write_text(yaml.safe_dump({**QUICK_RANKING, "n_envs": 1, "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32},
                                    "checkpoint_every": 100, "eval_every": 0, "policy_kwargs": {"net_arch": [16]}}))
     out = tmp_path / "re"
     args = ("--generator", "sac", "--out", out, "--config", sac, "--episodes", 1, "--no-progress")
@@ -836,7 +848,7 @@ def test_bc_init_starts_the_generator_on_the_demos(tmp_path, setup, generator, s
 
     demos, _ = setup
     spec = load_spec("pendulum")
-    config = resolve_config(spec, [("test", {"demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
+    config = resolve_config(spec, [("test", {**QUICK_RANKING, "demos": str(demos), "demo_episodes": 2, "generator": generator, "n_envs": 1, "bc_init": steps, "bc_batch": 128})])
     learned_from = config.select_demos(load_demos(demos, spec))
     trainer = Trainer(spec, learned_from, config, tmp_path / "run")
     obs, acts = state_action_pairs(learned_from)

@@ -25,8 +25,9 @@ RUNS = ROOT / "runs" / "known-reward"
 RESULTS = Path(__file__).resolve().parent
 IRL_GAN = [sys.executable, "-m", "irl_gan.cli"]
 TASK = "pointmaze"
-# The cost settings the study was measured with (TrainConfig's defaults until 2026-11-21).
-SETTINGS = {"disc_updates": 1, "cost_lr": 1e-4}
+# The settings the study was measured with: the task's state-only cost, TrainConfig's cost settings
+# until 2026-11-21, and none of the default recipe's additions (experiments/before-recipe.yaml).
+SETTINGS = {"disc_updates": 1, "cost_lr": 1e-4, "state_only": True, "drop_terminated_demos": False, "rank_weight": 0.0, "demo_log_pi_floor": None}
 
 
 def run_seed(seed: int) -> dict:

@@ -24,10 +24,10 @@ from irl_gan.errors import UserError
 @click.option("--protocol", type=click.Choice(["native", "fixed"]), default=None,
               help="How training episodes end: native, as the task ends them; fixed, all at the horizon [default: native]. Evaluation is on the standard task.")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run directory.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
+@click.option("--config", "config_files", type=click.Path(path_type=Path), multiple=True, help="YAML of TrainConfig settings; repeat it to layer files in order (flags override them).")
 @click.option("--resume", is_flag=True, help="Continue the run in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, protocol, out, config_file, resume, no_progress) -> None:
+def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed, protocol, out, config_files, resume, no_progress) -> None:
     """Learn a policy and a cost from demonstrations (guided cost learning; PPO or SAC generator).
 
     --algo rl trains the same generator on the env's true reward instead: the oracle that the
@@ -43,7 +43,7 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
     flags = {"demos": str(demos_path) if demos_path else None, "algo": algo, "generator": generator, "segment": segment,
              "demo_episodes": demo_episodes, "steps": steps, "seed": seed, "protocol": protocol}
     spec = load_spec(task or task_of(demos_path))
-    config, s = run_training(spec, out, config_file, flags, resume, no_progress)
+    config, s = run_training(spec, out, config_files, flags, resume, no_progress)
     line = f"{spec.task} {config.algo} K={config.segment}: {int(s.get('env_steps') or 0)} env steps"
     if s.get("true_return") is not None:
         line += f", true return {s['true_return']:.1f}"
@@ -56,12 +56,12 @@ def train(task, demos_path, algo, generator, segment, demo_episodes, steps, seed
     click.echo(f"{line} -> {out}" + (f"  (tensorboard --logdir {out / 'tb'})" if (out / "tb").is_dir() else ""))
 
 
-def given_layers(config_file: Path | None, flags: dict) -> list[tuple[str, dict]]:
-    """The settings a user gave: --config's file, then the flags that were set."""
+def given_layers(config_files: tuple[Path, ...], flags: dict) -> list[tuple[str, dict]]:
+    """The settings a user gave: each --config file in order, then the flags that were set."""
     import yaml
 
     layers = []
-    if config_file is not None:
+    for config_file in config_files:
         if not config_file.exists():
             raise UserError(f"--config {config_file}: no such file")
         try:
@@ -72,7 +72,7 @@ def given_layers(config_file: Path | None, flags: dict) -> list[tuple[str, dict]
     return layers
 
 
-def run_training(spec, out: Path, config_file: Path | None, flags: dict, resume: bool, no_progress: bool, base: list[tuple[str, dict]] = ()):
+def run_training(spec, out: Path, config_files: tuple[Path, ...], flags: dict, resume: bool, no_progress: bool, base: list[tuple[str, dict]] = ()):
     """Resolve the settings (task defaults, a saved run's config on --resume, then ``base``,
     --config, flags), then train into OUT; returns the config and the trainer's summary."""
     import yaml
@@ -89,7 +89,7 @@ def run_training(spec, out: Path, config_file: Path | None, flags: dict, resume:
         layers.append((str(saved), {k: v for k, v in yaml.safe_load(saved.read_text()).items() if k != "task"}))
     elif out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) and not resume:
         raise UserError(f"run directory {out} is not empty; pass --resume to continue it, or choose a new --out")
-    config = resolve_config(spec, layers + list(base) + given_layers(config_file, flags))
+    config = resolve_config(spec, layers + list(base) + given_layers(config_files, flags))
     demos_ = None
     if config.demos is not None:
         demos_ = config.select_demos(load_checked(Path(config.demos), spec.ref))  # the episodes learned from; too few is a one-line error
@@ -121,12 +121,12 @@ def run_training(spec, out: Path, config_file: Path | None, flags: dict, resume:
 @click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
               help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/, from training with cost_history_every > 0), or the snapshot taken at env step STEP.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average or -atSTEP for --cost].")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="YAML of TrainConfig settings (flags override it).")
+@click.option("--config", "config_files", type=click.Path(path_type=Path), multiple=True, help="YAML of TrainConfig settings; repeat it to layer files in order (flags override them).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
 @click.option("--shaped", is_flag=True, help="A run with a shaped cost (airl, or shaped: true): train on its whole reward g(s) + γh(s') - h(s), not g alone (on the run's own task only).")
 @click.option("--resume", is_flag=True, help="Continue the retraining in OUT from its last checkpoint.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
-def retrain(run, task, generator, steps, seed, which, out, config_file, episodes, shaped, resume, no_progress) -> None:
+def retrain(run, task, generator, steps, seed, which, out, config_files, episodes, shaped, resume, no_progress) -> None:
     """Train a fresh agent on RUN's learned reward alone, frozen, and report its true return.
 
     The agent never sees the env's reward: it is the test of whether the cost explains the
@@ -158,9 +158,9 @@ def retrain(run, task, generator, steps, seed, which, out, config_file, episodes
         # Named by the generator and seed the run will have, wherever they were set.
         from irl_gan.config import resolve_config
 
-        planned = resolve_config(spec, base + given_layers(config_file, flags))
+        planned = resolve_config(spec, base + given_layers(config_files, flags))
         out = run / f"retrain-{spec.task}-{planned.generator}-s{planned.seed}{cost_label(which)}{'-shaped' if shaped else ''}"
-    config, _ = run_training(spec, out, config_file, flags, resume, no_progress, base)
+    config, _ = run_training(spec, out, config_files, flags, resume, no_progress, base)
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
     summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "shaped": bool(shaped), "task": spec.task, "generator": config.generator,
                "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
