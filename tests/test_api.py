@@ -13,9 +13,11 @@ from irl_gan import GAIL, GANGCL
 from irl_gan.data import load_demos
 from irl_gan.errors import UserError
 
+from helpers import QUICK_RANKING
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = ROOT / "demos" / "invertedpendulum.h5"
-SMALL = dict(n_envs=1, ppo={"n_steps": 256, "batch_size": 64, "n_epochs": 2}, eval_every=0, checkpoint_every=10**9)
+SMALL = dict(n_envs=1, ppo={"n_steps": 256, "batch_size": 64, "n_epochs": 2}, eval_every=0, checkpoint_every=10**9, **QUICK_RANKING)
 
 
 def test_the_api_example_runs_and_docs_api_shows_it_whole(tmp_path):
@@ -37,7 +39,7 @@ def test_learn_goes_on_where_it_stopped_with_your_own_sb3_model(tmp_path):
 
     venv = make_vec_env("InvertedPendulum-v5", n_envs=2, seed=0)
     mine = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, n_epochs=2, gamma=0.98, seed=0, device="cpu")
-    algo = GANGCL(venv, DEMOS, mine, out=tmp_path / "run", eval_every=0)
+    algo = GANGCL(venv, DEMOS, mine, out=tmp_path / "run", eval_every=0, **QUICK_RANKING)
     assert algo.generator is mine and algo.trainer.config.n_envs == 2 and algo.trainer.config.gamma == 0.98
     algo.learn(256)
     algo.learn(512)

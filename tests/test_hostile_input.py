@@ -106,7 +106,7 @@ CASES = {
     "config: state_only not a boolean": (lambda t, d: train(t, *config(t, "state_only: maybe\n"), demos=d), "'state_only' must be true or false"),
     "flag: negative budget": (lambda t, d: train(t, demos=d, steps=-5), "'steps' must be a positive integer, got -5"),
     "flag: zero demo episodes": (lambda t, d: train(t, "--demo-episodes", 0, demos=d), "'demo_episodes' must be a positive integer, got 0"),
-    "flag: more demo episodes than the file": (lambda t, d: train(t, "--demo-episodes", 9, demos=d), "holds only 2 episodes"),
+    "flag: more demo episodes than the file": (lambda t, d: train(t, "--demo-episodes", 9, demos=d), "only 2 of the 2 episodes"),
     "flag: more demo episodes than ran to the time limit": (lambda t, d: train(t, "--demo-episodes", 3, *config(t, "drop_terminated_demos: true\n"), demos=d),
                                                            "only 2 of the 2 episodes"),
     "flag: segment zero": (lambda t, d: train(t, "--segment", 0, demos=d), "--segment '0': use a positive integer or 'full'"),
@@ -237,7 +237,7 @@ def finished_run(tmp_path_factory, pristine):
 
     out = tmp_path_factory.mktemp("runs") / "pendulum-run"
     cfg = out.parent / "tiny.yaml"
-    cfg.write_text("n_envs: 2\nppo: {n_steps: 64, batch_size: 64, n_epochs: 1}\ncheckpoint_every: 128\n")
+    cfg.write_text("n_envs: 2\nppo: {n_steps: 64, batch_size: 64, n_epochs: 1}\ncheckpoint_every: 128\nbc_steps: 200\nrank_episodes: 2\n")
     assert main([str(a) for a in ["train", "--task", "pendulum", "--demos", pristine, "--demo-episodes", 2, "--steps", 256, "--out", out, "--config", cfg, "--no-progress"]]) == 0
     return out
 
