@@ -15,13 +15,13 @@ from pathlib import Path
 
 import yaml
 from stable_baselines3.common.callbacks import BaseCallback
-from tqdm.auto import tqdm
 
 from irl_gan.version import __version__
 from irl_gan.agents import CARD_FILE, MODEL_FILE, OBS_NORM_FILE, ObsNorm, SB3Policy
 from irl_gan.errors import Terminated, TrainingStopped, sigterm_raises, stop_reason
 from irl_gan.evaluation import EVAL_SEED, return_stats
 from irl_gan.io import atomic_dir, atomic_path, atomic_write_text, hold_dir, latest_dir
+from irl_gan.progress import Progress
 from irl_gan.rollout import random_policy, rollout
 from irl_gan.tasks import Scores, TaskSpec, write_scores
 
@@ -51,21 +51,21 @@ def policy_kwargs(recipe) -> dict:
 
 
 class _Progress(BaseCallback):
-    """An SB3 callback: a tqdm bar over env steps and periodic atomic checkpoints."""
+    """An SB3 callback: progress over env steps (irl_gan.progress) and periodic atomic checkpoints."""
 
     def __init__(self, total: int, done: int, every: int, save, enabled: bool):
         super().__init__()
         self.total, self.done, self.every, self.save, self.enabled = total, done, every, save, enabled
 
     def _on_training_start(self) -> None:
-        self.bar = tqdm(total=self.total, initial=self.done, desc="env steps", unit="step", disable=not self.enabled, smoothing=0.05)
+        self.bar = Progress(self.total, self.done, self.enabled)
         self.next_save = (self.num_timesteps // self.every + 1) * self.every
 
     def _on_step(self) -> bool:
-        self.bar.update(self.num_timesteps - self.bar.n)
+        self.bar.update(self.num_timesteps)
         rets = [i["episode"]["r"] for i in self.locals.get("infos") or [] if "episode" in i]
         if rets:
-            self.bar.set_postfix(ret=f"{rets[-1]:.0f}")
+            self.bar.round(self.num_timesteps, {"true_return": float(rets[-1])})
         if self.num_timesteps >= self.next_save:
             self.save(self.model)
             self.next_save += self.every
