@@ -30,7 +30,7 @@ DEMO_RUN := runs/demo-hopper
 demo: $(STAMP)
 	$(BIN)/irl-gan demos info demos/hopper.h5
 	rm -rf $(DEMO_RUN)
-	$(BIN)/irl-gan train --task hopper --demos demos/hopper.h5 --steps 400000 --seed 0 --out $(DEMO_RUN)
+	$(BIN)/irl-gan train --task hopper --demos demos/hopper.h5 --steps 500000 --seed 0 --out $(DEMO_RUN)
 	$(BIN)/irl-gan eval-policy $(DEMO_RUN) --episodes 20
 
 # imitation 1.0.1, the peer we benchmark against, pins gymnasium 0.29; its code runs on ours,
