@@ -455,7 +455,7 @@ def summarise(suite: str, rows: list[dict], reps: int = aggregate.REPS) -> str:
     if loads:
         lines.append(f"Load average (1 min) when cells finished: {min(loads.values()):.1f} to {max(loads.values()):.1f} on {os.cpu_count()} cores "
                      f"(recorded for {len(loads)} of {len(cells)} cells); wall-clock and steps/s compare only cells that ran under similar load "
-                     f"on one machine ({len(machines)} machine(s) here: one machine ran the same cells several times faster than another).")
+                     f"on one machine ({len(machines)} machine(s) here).")
     lines += ["", "| task | protocol | budget | method | seeds | final normalised | to 0.9: env steps | to 0.9: wall-clock | steps/s vs oracle |",
               "|---|---|---|---|---|---|---|---|---|"]
     for t in tasks:
