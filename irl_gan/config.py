@@ -216,12 +216,9 @@ def _check_setting(key: str, value) -> None:
 TASK_SETTINGS = ("generator", "n_envs", "ppo", "sac", "policy_kwargs", "steps", "eval_every")
 # The recipe's additions an algo takes no part in are off for it, unless a layer names them
 # (those that cannot apply are then refused by the rules); drex keeps its own noise levels.
-_NOT_IN_RECIPE = {
-    "gail": {"rank_weight": 0.0, "demo_log_pi_floor": None},
-    "rl": {"rank_weight": 0.0, "demo_log_pi_floor": None},
-    "bc": {"rank_weight": 0.0, "demo_log_pi_floor": None},
-    "drex": {"rank_weight": 0.0, "demo_log_pi_floor": None, "rank_noise": (0.1, 0.25, 0.5, 0.75, 1.0)},
-}
+_RECIPE_OFF = {"rank_weight": 0.0, "demo_log_pi_floor": None}
+_NOT_IN_RECIPE = {"gail": _RECIPE_OFF, "rl": _RECIPE_OFF, "bc": _RECIPE_OFF,
+                  "drex": {**_RECIPE_OFF, "rank_noise": (0.1, 0.25, 0.5, 0.75, 1.0)}}
 
 
 def _task_layer(spec: TaskSpec) -> tuple[str, dict]:
