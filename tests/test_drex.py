@@ -146,6 +146,8 @@ def test_rank_weight_adds_the_drex_ranking_to_the_discriminator_and_resumes_with
     ("drex", {"rank_weight": 1.0}, "--algo drex has none"),
     ("gan-gcl", {"rank_weight": -1.0}, "'rank_weight' must be a non-negative number"),
     ("gan-gcl", {"rank_weight": 1.0, "rank_episodes": 1}, "rank_weight holds out one episode of the demos and of each noise level"),
+    ("gan-gcl", {"rank_episodes": 1}, "rank_weight holds out one episode"),  # the recipe's own ranking
+    ("gan-gcl", {"demo_episodes": 1}, "rank_weight holds out one episode"),
 ])
 def test_bad_rank_weight_settings_are_one_line_errors(algo, settings, message):
     from irl_gan.config import resolve_config
