@@ -248,8 +248,8 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), fields["algo"].default)
     # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
     merged: dict = {"task": spec.ref}
-    merged.update({f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
-                   for f in fields.values() if f.name != "task"})
+    merged.update({f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+                   for f in fields.values() if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING})
     merged.update(_NOT_IN_RECIPE.get(algo, {}) if isinstance(algo, str) else {})
     sac_entropy_given = False
     for source, layer in [_task_layer(spec), *layers]:

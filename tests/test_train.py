@@ -895,3 +895,14 @@ def test_bc_init_needs_demos(tmp_path, cli):
     config.write_text("bc_init: 10\n")
     code, _, err = cli("train", "--task", "pendulum", "--algo", "rl", "--steps", 64, "--out", tmp_path / "run", "--config", config)
     assert code == 2 and err.count("\n") == 1 and "'bc_init' clones the demos into an imitation" in err
+
+
+def test_settings_no_layer_names_resolve_to_the_recipe_and_the_oracle_needs_no_demos():
+    from irl_gan.config import TrainConfig, resolve_config
+    from irl_gan.tasks import load_spec
+
+    oracle = resolve_config(load_spec("pendulum"), [("test", {"algo": "rl"})])
+    assert oracle.demos is None and oracle.rank_weight == 0 and oracle.demo_log_pi_floor is None
+    recipe = resolve_config(load_spec("pendulum"), [("test", {"demos": "d.h5"})])
+    defaults = TrainConfig(task="pendulum", demos="d.h5")
+    assert (recipe.rank_weight, recipe.demo_log_pi_floor, recipe.rank_episodes) == (defaults.rank_weight, defaults.demo_log_pi_floor, defaults.rank_episodes)
