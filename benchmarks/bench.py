@@ -487,17 +487,24 @@ def aggregates(cells, methods: list[str], protocols: list[str], reps: int) -> li
     probability that `default` improves on each peer."""
     finals = finals_of(cells)
     lines = ["", "Across tasks (rliable's definitions, benchmarks/aggregate.py): interquartile mean (IQM) and mean of the final normalised",
-             "return over every task and seed a method has run, [95% stratified bootstrap interval]; runs: seeds x tasks.", "",
+             "return over every task and seed a method has run (see below for tasks with fewer seeds so far), [95% stratified bootstrap interval]; runs: seeds x tasks.", "",
              "| method | protocol | runs | tasks | IQM | mean |", "|---|---|---|---|---|---|"]
+    partial = []
     for p in protocols:
         for m in methods:
             by_task = finals.get((m, p))
             if not by_task:
                 continue
-            x = score_matrix(by_task, list(by_task))
+            # rliable's matrix has as many runs per task: the tasks with the most seeds so far
+            most = max(len(v) for v in by_task.values())
+            tasks = [t for t in by_task if len(by_task[t]) == most]
+            partial += [f"{m} ({p}) on {t}: {len(v)} of {most} seeds" for t, v in by_task.items() if len(v) < most]
+            x = score_matrix(by_task, tasks)
             i, ilo, ihi = aggregate.interval(aggregate.iqm, x, reps=reps)
             a, alo, ahi = aggregate.interval(aggregate.mean, x, reps=reps)
             lines.append(f"| {m} | {p} | {x.size} | {x.shape[1]} | {i:.3f} [{ilo:.3f}, {ihi:.3f}] | {a:.3f} [{alo:.3f}, {ahi:.3f}] |")
+    if partial:
+        lines += ["", "Left out of these aggregates until they have as many seeds as the method's other tasks: " + "; ".join(partial) + "."]
     pairs = []
     for p in protocols:
         ours = finals.get(("default", p))

@@ -337,6 +337,14 @@ def test_a_summary_of_an_unfinished_suite_says_how_much_has_run():
     assert "Unfinished" not in bench.summarise("custom-grid", [{**rows[0], "suite": "custom-grid"}], reps=REPS)
 
 
+def test_the_aggregates_of_an_unfinished_suite_take_the_tasks_with_every_seed_and_name_the_rest():
+    rows = [fake_row("t", "a", "default", "native", s, 100, v) for s, v in enumerate((0.2, 0.4, 0.6))]
+    rows.append(fake_row("t", "b", "default", "native", 0, 100, 1.0))
+    text = bench.summarise("t", rows, reps=REPS)
+    assert "| default | native | 3 | 1 | 0.400 " in text  # task a's three seeds, not a's first beside b's only
+    assert "default (native) on b: 1 of 3 seeds" in text
+
+
 def test_a_difference_the_tables_cannot_show_is_not_called_behind():
     def cell(method, value):
         return fake_row("t", "idp", method, "fixed", 0, 100, value)
