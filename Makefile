@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # The main job on shipped demonstrations: learn a policy and a cost for Hopper, a task that can fall,
-# from 4 expert episodes (gan-gcl, PPO generator, 400k env steps), then evaluate the learned policy
+# from 4 expert episodes (the default recipe, PPO generator, 500k env steps), then evaluate the learned policy
 # on the true reward over 20 episodes.
 DEMO_RUN := runs/demo-hopper
 demo: $(STAMP)
