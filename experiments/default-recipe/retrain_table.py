@@ -21,6 +21,9 @@ def last_evaluations(run: Path, n: int = 3) -> list[float]:
 
 
 def main(dirs: list[str]) -> int:
+    print("# Fresh agents on learned rewards\n")
+    print("Each row: an agent trained by `irl-gan retrain` on a run's learned reward alone (it never sees the true reward);")
+    print("final: its evaluation in retrain.yaml (deterministic episodes from seed 500,000); last 3: its periodic evaluations.\n")
     print("| task | seed | reward (the final cost of) | generator, env steps | final, normalised (episodes) | last 3 evaluations | their mean |")
     print("|---|---|---|---|---|---|---|")
     for d in map(Path, dirs):
