@@ -201,10 +201,9 @@ def summary(rows: list[dict], pre: dict, configs: dict, repeats: int) -> str:
 
 def updates(config) -> int:
     """The generator's gradient updates in a run of ``config.steps`` env steps."""
-    if config.generator == "sac":
-        settings, _ = config.generator_arguments()
-        return max(0, config.steps - settings.get("learning_starts", 100))  # SB3's SAC: one update per env step after its start
     settings, _ = config.generator_arguments()
+    if config.generator == "sac":
+        return max(0, config.steps - settings.get("learning_starts", 100))  # SB3's SAC: one update per env step after its start
     rollout = settings.get("n_steps", 2048) * config.n_envs
     return (config.steps // rollout) * settings.get("n_epochs", 10) * -(-rollout // settings.get("batch_size", 64))
 

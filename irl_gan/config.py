@@ -246,10 +246,14 @@ def resolve_config(spec: TaskSpec, layers: list[tuple[str, dict]]) -> TrainConfi
     order; every problem is a one-line UserError."""
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     algo = next((layer["algo"] for _, layer in reversed(layers) if isinstance(layer, dict) and "algo" in layer), fields["algo"].default)
-    # Mappings (ppo, sac, policy_kwargs) merge key by key, starting from TrainConfig's own.
+    # Every field with a default starts at it (the rules below read them); mappings (ppo, sac,
+    # policy_kwargs) then merge key by key. Fields without one (demos) stay unset.
     merged: dict = {"task": spec.ref}
-    merged.update({f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-                   for f in fields.values() if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING})
+    for f in fields.values():
+        if f.default_factory is not dataclasses.MISSING:
+            merged[f.name] = f.default_factory()
+        elif f.default is not dataclasses.MISSING:
+            merged[f.name] = f.default
     merged.update(_NOT_IN_RECIPE.get(algo, {}) if isinstance(algo, str) else {})
     sac_entropy_given = False
     for source, layer in [_task_layer(spec), *layers]:

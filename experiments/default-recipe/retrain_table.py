@@ -7,7 +7,6 @@ last 3 periodic evaluations (metrics.csv), one markdown row per directory.
 
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
@@ -15,9 +14,9 @@ import yaml
 
 
 def last_evaluations(run: Path, n: int = 3) -> list[float]:
-    with open(run / "metrics.csv") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("eval_normalised")]
-    return [float(r["eval_normalised"]) for r in rows[-n:]]
+    from irl_gan.report import read_metrics
+
+    return [float(r["eval_normalised"]) for r in read_metrics(run) if r.get("eval_normalised")][-n:]
 
 
 def main(dirs: list[str]) -> int:
