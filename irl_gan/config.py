@@ -49,7 +49,7 @@ class TrainConfig:
     """MaxEnt temperature α: the logit is ``-c - log Z - α log q``, the reward ``-c - α log π``
     (SAC: its entropy weight, unless ``sac: ent_coef`` names one); 1 is the paper's."""
     entropy_reward: bool = True
-    """Include ``-α log π`` in PPO's reward (MaxEnt RL), as the estimators table of docs/concepts.md says."""
+    """Include ``-α log π`` in PPO's reward (MaxEnt RL), live or frozen (a retrain), as the estimators table of docs/concepts.md says."""
     state_only: bool = False
     """State-only cost ``c(s)`` (for a transferable reward)."""
     shaped: bool = False

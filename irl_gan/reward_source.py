@@ -56,14 +56,20 @@ class _Learned(RewardSource):
 
 class FrozenReward(_Learned):
     """A learned reward held fixed: a run's cost loaded back (``irl_gan.reward.LearnedReward``, or
-    the mean of its snapshots)."""
+    the mean of its snapshots). With ``log_pi`` the fresh policy's ``-α log π`` is in the reward,
+    as it was in the generator's (MaxEnt RL with PPO); without, SAC's entropy term plays that part."""
 
-    def __init__(self, frozen, gamma: float):
+    def __init__(self, frozen, gamma: float, log_pi: Callable[[Segments], torch.Tensor] | None = None):
         super().__init__(gamma)
-        self.frozen = frozen
+        self.frozen, self.log_pi = frozen, log_pi
 
     def step_reward(self, obs, acts, next_obs, terminated: np.ndarray) -> np.ndarray:
-        return self.frozen(obs, acts, next_obs, terminated)
+        reward = self.frozen(obs, acts, next_obs, terminated)
+        if self.log_pi is None:
+            return reward
+        with torch.no_grad():
+            log_pi = self.log_pi(transitions(obs, acts, next_obs, terminated))
+        return reward - log_pi.sum(-1).double().numpy().reshape(np.shape(reward))
 
     def absorbing_reward(self) -> float:
         return self.frozen.absorbing_reward()

@@ -89,9 +89,9 @@ class Trainer:
             scalars = [p for p in self.estimator.parameters() if p.dim() == 0]
             weights = [p for p in self.estimator.parameters() if p.dim() > 0]
             self.cost_opt = torch.optim.Adam([{"params": weights}, {"params": scalars, "lr": config.log_z_lr}], lr=config.cost_lr)
-        # SAC's entropy term plays the part of the reward's -α log π.
+        # SAC's entropy term plays the part of the reward's -α log π; a frozen reward has it as the live one does.
         entropy = self._log_pi if config.generator == "ppo" and config.entropy_reward else None
-        self.reward_source: RewardSource = (FrozenReward(frozen, config.gamma) if frozen is not None
+        self.reward_source: RewardSource = (FrozenReward(frozen, config.gamma, entropy) if frozen is not None
                                             else EnvReward() if self.estimator is None else LiveReward(self.estimator, config.gamma, entropy))
         self.ranking: Ranking | None = None  # rank_weight: the drex levels, built before the first env step
         self.reward_scale = RunningScale()

@@ -553,9 +553,11 @@ def test_policy_kwargs_per_generator(tmp_path, setup, cli):
 
 
 def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, setup, cli):
-    """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's."""
+    """The fresh agent's rollouts are rewarded by the run's cost alone, never the env's, and with
+    PPO by its own -α log π as the generator's were (``entropy_reward``)."""
     from irl_gan.config import resolve_config
     from irl_gan.reward import LearnedReward
+    from irl_gan.segments import transitions
     from irl_gan.tasks import load_spec
     from irl_gan.trainer import Trainer
 
@@ -573,22 +575,30 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     assert yaml.safe_load((run / "retrain-pendulum-ppo-s3" / "retrain.yaml").read_text())["seed"] == 3
 
     spec = load_spec("pendulum")
-    cfg = resolve_config(spec, [("test", {**TINY, "algo": "rl", "reward": str(run / "cost.pt"), "steps": 128})])
-    trainer = Trainer(spec, None, cfg, tmp_path / "re")
-    seen = {}
-    relabel = trainer.relabel
+    for entropy_reward in (True, False):
+        layer = {**TINY, "algo": "rl", "reward": str(run / "cost.pt"), "steps": 128, "temperature": 0.5, "entropy_reward": entropy_reward}
+        trainer = Trainer(spec, None, resolve_config(spec, [("test", layer)]), tmp_path / f"re-{entropy_reward}")
+        seen = {}
+        relabel = trainer.relabel
 
-    def spy(buffer, last_values, dones):
-        out = relabel(buffer, last_values, dones)
-        seen["r"], seen["buffer"] = trainer.recorder.rollout_arrays(), buffer.rewards.copy()
-        return out
+        def spy(buffer, last_values, dones):
+            out = relabel(buffer, last_values, dones)
+            r = seen["r"] = trainer.recorder.rollout_arrays()
+            seen["buffer"] = buffer.rewards.copy()
+            # α log π of the policy that acted (it has not been updated yet)
+            flat = [np.reshape(r[k], (-1, *np.shape(r[k])[2:])) for k in ("obs", "acts", "next_obs", "terminated")]
+            seen["log_pi"] = trainer._log_pi(transitions(*flat)).sum(-1).double().numpy()
+            return out
 
-    trainer.relabel = spy
-    trainer.train(progress=False)
-    r = seen["r"]
-    expected = LearnedReward.load(run / "cost.pt")(r["obs"], r["acts"], r["next_obs"], r["terminated"])
-    assert np.allclose(seen["buffer"], expected / trainer.reward_scale.std, rtol=1e-4, atol=1e-5)
-    assert not np.allclose(expected, r["rews"])
+        trainer.relabel = spy
+        trainer.train(progress=False)
+        r = seen["r"]
+        learned = LearnedReward.load(run / "cost.pt")(r["obs"], r["acts"], r["next_obs"], r["terminated"])
+        # MaxEnt RL with PPO, as the generator had it: the policy's own -α log π is in the reward.
+        expected = learned - seen["log_pi"].reshape(learned.shape) if entropy_reward else learned
+        assert np.allclose(seen["buffer"], expected.reshape(seen["buffer"].shape) / trainer.reward_scale.std, rtol=1e-4, atol=1e-5), entropy_reward
+        assert not np.allclose(expected, r["rews"])
+    assert np.abs(seen["log_pi"]).max() > 0.1  # the entropy term is not negligible here
 
 
 @pytest.mark.parametrize("generator", ["ppo", "sac"])

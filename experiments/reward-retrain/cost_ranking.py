@@ -1,7 +1,8 @@
 """How a run's cost ranked reference behaviours as training went on: for each cost snapshot
 (``cost_history/``, kept with ``cost_history_every``) and the final cost, the learned reward per
-step of held-out demos, a noisy expert, a second policy (a standing HalfCheetah, say) and a
-random policy, each relative to the demos the run learned from (0). A cost that explains the
+step of held-out demos, a noisy expert, a second policy (a standing HalfCheetah, say), a
+random policy and, on a task whose episodes can end, the absorbing state after a fall, each
+relative to the demos the run learned from (0). A cost that explains the
 expert keeps the demos on top; a row where another behaviour is above 0 is a cost that would
 lead the generator away from the expert.
 
@@ -105,15 +106,16 @@ def main() -> None:
         sys.exit(f"cost_ranking.py: {exc}")
 
     labels = list(sets)
+    absorbing = any(e.terminated for v in sets.values() for e in v)  # a task whose episodes can end
     print(f"# How the cost of `{a.run}` ranked reference behaviours\n")
     print(f"Command: `.venv/bin/python experiments/reward-retrain/cost_ranking.py {a.run} " + " ".join(f"--policy {shlex.quote(x)}" for x in a.policy) + f" --every {a.every} --episodes {a.episodes}`\n")
     print("True return per step: " + "; ".join(f"{k} {np.mean([e.rewards.mean() for e in v]):.2f}" for k, v in sets.items()) + "\n")
     print("Learned reward per step, minus that of the demos learned from (0); above 0: rated above the expert.\n")
-    print("| cost at env step | training return | " + " | ".join(labels[1:]) + " |")
-    print("|---|---|" + "---|" * (len(labels) - 1))
+    print("| cost at env step | training return | " + " | ".join(labels[1:]) + (" | absorbing state" if absorbing else "") + " |")
+    print("|---|---|" + "---|" * (len(labels) - 1 + absorbing))
     for f in shown:
         reward = LearnedReward.load(f)
-        values = [per_step(reward, sets[k]) for k in labels]
+        values = [per_step(reward, sets[k]) for k in labels] + ([reward.absorbing_reward()] if absorbing else [])
         if f.parent.name == COST_HISTORY:
             near = min(returns, key=lambda s: abs(s - step_of(f))) if returns else None
             label, ret = f"{step_of(f):,}", f"{float(returns[near]):.0f}" if near is not None else ""
