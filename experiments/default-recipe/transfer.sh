@@ -13,7 +13,8 @@ for seed in ${*:-0}; do
   run=runs/bench/default/ant-default-s$seed
   retrain=runs/default-recipe/transfer/ant-disabled-s$seed
   oracle=runs/default-recipe/transfer/ant-disabled-rl-s$seed
-  if [ ! -f $run/cost.pt ]; then echo "$run: not trained yet, skipped"; continue; fi
+  # a cell is finished once the suite has written its result (a stopped one has a cost.pt too)
+  if [ ! -f runs/bench/default/cells/$(basename $run).json ]; then echo "$run: not finished yet, skipped"; continue; fi
   if [ ! -f $retrain/retrain.yaml ]; then
     resume=""; [ -f $retrain/config.yaml ] && resume=--resume
     .venv/bin/irl-gan retrain $run --task ant-disabled --seed $seed --out $retrain --no-progress $resume
