@@ -72,10 +72,18 @@ PROTOCOLS = ("fixed", "native")
 BEST_K = {"inverteddoublependulum": 10}
 # The methods of the suites measured before `default`, imitation's BC and the protocols existed.
 FIRST_METHODS = ["gan-gcl", "gcl", "airl", "gail", "bc", "imitation-gail", "imitation-airl", "rl"]
+
+
+def task_budgets(tasks) -> dict[str, int]:
+    """Each task's budget: its spec's ``train: steps``, what ``irl-gan train --task T`` runs without --steps."""
+    from irl_gan.tasks import load_spec
+
+    return {task: int(load_spec(task).train["steps"]) for task in tasks}
+
+
 # The default recipe's tasks and budgets; the fair suite uses the same, so its `default` cells may be
 # adopted from bench-default where the protocol is the same.
-DEFAULT_TASKS = {"inverteddoublependulum": 500_000, "reacher": 500_000, "swimmer": 1_000_000, "hopper": 1_000_000,
-                 "halfcheetah": 2_000_000, "walker2d": 2_000_000, "ant": 1_000_000}
+DEFAULT_TASKS = task_budgets(("inverteddoublependulum", "reacher", "swimmer", "hopper", "halfcheetah", "walker2d", "ant"))
 FAIR_TASKS = DEFAULT_TASKS
 SUITES = {
     # Two tasks, one seed, the first methods; the oracle runs to its recipe's length (200k, 500k).

@@ -68,6 +68,15 @@ def test_default_is_irl_gan_train_with_no_algo_and_no_config_evaluated_where_the
     assert "--protocol" not in bc  # no env steps, no training env
 
 
+def test_the_default_suites_budget_is_what_irl_gan_train_runs_on_each_task_without_steps():
+    from irl_gan.config import resolve_config
+    from irl_gan.tasks import load_spec
+
+    for task, budget in bench.DEFAULT_TASKS.items():
+        assert resolve_config(load_spec(task), [("test", {"demos": "d.h5"})]).steps == budget, task
+    assert bench.DEFAULT_TASKS["halfcheetah"] == 2_000_000 and bench.DEFAULT_TASKS["reacher"] == 500_000
+
+
 def test_peers_get_the_protocol_and_imitations_overlay():
     cmd, extra, _ = bench.command("fair", bench.Cell("ant", "imitation-airl", "fixed", 2, 1_000_000), ROOT, 100_000)
     assert cmd[1].endswith("peer_imitation.py") and cmd[cmd.index("--algo") + 1] == "airl" and cmd[cmd.index("--protocol") + 1] == "fixed"
