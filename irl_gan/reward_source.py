@@ -63,12 +63,12 @@ class FrozenReward(_Learned):
         super().__init__(gamma)
         self.frozen, self.log_pi = frozen, log_pi
 
+    @torch.no_grad()
     def step_reward(self, obs, acts, next_obs, terminated: np.ndarray) -> np.ndarray:
         reward = self.frozen(obs, acts, next_obs, terminated)
         if self.log_pi is None:
             return reward
-        with torch.no_grad():
-            log_pi = self.log_pi(transitions(obs, acts, next_obs, terminated))
+        log_pi = self.log_pi(transitions(obs, acts, next_obs, terminated))
         return reward - log_pi.sum(-1).double().numpy().reshape(np.shape(reward))
 
     def absorbing_reward(self) -> float:
