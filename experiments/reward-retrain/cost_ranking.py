@@ -80,7 +80,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run", type=Path)
     p.add_argument("--policy", action="append", default=[], metavar="LABEL=AGENT", help="another behaviour to rank: an agent or run directory")
-    p.add_argument("--every", type=int, default=20_000, help="env steps between the snapshots shown")
+    p.add_argument("--every", type=int, default=20_000, help="env steps between the snapshots shown (the first one in each stretch)")
     p.add_argument("--episodes", type=int, default=2, help="episodes of each rolled-out reference")
     a = p.parse_args()
     try:
@@ -96,7 +96,9 @@ def main() -> None:
         spec = load_spec(config["task"])
         snapshots = sorted((a.run / COST_HISTORY).glob("cost-*.pt"))
         step_of = lambda f: int(f.stem.split("-")[1])  # noqa: E731
-        shown = [f for f in snapshots if step_of(f) % a.every == 0] + ([a.run / "cost.pt"] if (a.run / "cost.pt").is_file() else [])
+        # the first snapshot in each stretch of --every env steps (a PPO run's fall on rollout boundaries)
+        shown = [f for i, f in enumerate(snapshots) if i == 0 or step_of(f) // a.every > step_of(snapshots[i - 1]) // a.every]
+        shown += [a.run / "cost.pt"] if (a.run / "cost.pt").is_file() else []
         if not shown:
             raise UserError(f"{a.run}: no cost.pt and no snapshots in {COST_HISTORY}/")
         sets = references(spec, config, policies, a.episodes)
