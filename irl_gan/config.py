@@ -95,8 +95,9 @@ class TrainConfig:
     """SB3 SAC settings; ent_coef follows the temperature for a learned cost, and is tuned for the oracle."""
     policy_kwargs: dict = dataclasses.field(default_factory=lambda: {"net_arch": [64, 64]})
     """SB3 policy_kwargs of either generator; a ``policy_kwargs`` inside ``ppo`` or ``sac`` adds to them."""
-    cost_every: int = 2000
-    """SAC only: env steps between cost updates (PPO updates the cost once per rollout)."""
+    cost_every: int = 250
+    """SAC only: env steps between cost rounds, so the steps a round learns from were acted by a
+    policy at most this many updates older than the one whose log π it takes (PPO: once per rollout)."""
 
     # ---------------------------------------------------------------- run
     checkpoint_every: int = 50_000
