@@ -34,6 +34,7 @@ import argparse
 import csv
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -156,7 +157,7 @@ def budget(task: str) -> int:
     return DEFAULT_TASKS[task]
 
 
-def summary(rows: list[dict], pre: dict, configs: dict, repeats: int) -> str:
+def summary(rows: list[dict], pre: dict, configs: dict, repeats: int, command: str) -> str:
     speed, own, before = [], [], []
     for generator, config in configs.items():
         g = [r for r in rows if r["generator"] == generator]
@@ -177,7 +178,7 @@ def summary(rows: list[dict], pre: dict, configs: dict, repeats: int) -> str:
         "default recipe; no periodic evaluation. One torch thread; "
         f"interleaved repeats: {repeats}; {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f} at the end.",
-        "Command: `.venv/bin/python benchmarks/throughput.py`. Read the medians: single repeats move with the machine's load.",
+        f"Command: `{command}`. Read the medians: single repeats move with the machine's load.",
         "",
         "| generator | task | env steps per run | gradient updates per run | plain SB3 steps per CPU-s | irl_gan steps per CPU-s | ratio, CPU time | ratio, wall clock (range) |",
         "|---|---|---|---|---|---|---|---|",
@@ -247,7 +248,7 @@ def main() -> int:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    text = summary(rows, pre, configs, args.repeats)
+    text = summary(rows, pre, configs, args.repeats, shlex.join([".venv/bin/python", "benchmarks/throughput.py", *sys.argv[1:]]))
     (args.out / "throughput.md").write_text(text)
     print(text)
     return 0
