@@ -102,8 +102,8 @@ class TrainConfig:
     # ---------------------------------------------------------------- run
     checkpoint_every: int = 50_000
     """Env steps between resumable checkpoints."""
-    cost_history_every: int = 0
-    """Env steps between snapshots of the cost in the run's cost_history/ (0: none)."""
+    cost_history_every: int = 100_000
+    """Env steps between snapshots of the cost in the run's cost_history/, for ``--cost average`` (0: none)."""
     eval_every: int = 100_000
     """Env steps between deterministic evaluations of the policy on the true reward (0: off)."""
     eval_episodes: int = 5

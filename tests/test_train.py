@@ -185,6 +185,7 @@ def test_the_defaults_are_the_recipe_for_the_estimators_that_learn_a_cost_and_of
         c = resolve({"algo": algo})
         assert (c.rank_weight, c.rank_noise, c.demo_log_pi_floor, c.drop_terminated_demos) == (1.0, (0.05, 1.0), 2.0, True)
         assert c.cost_every == 250  # SAC's cost rounds
+        assert c.cost_history_every == 100_000  # snapshots for retrain --cost average
     for algo in ("gail", "rl", "bc", "drex"):
         c = resolve({"algo": algo})
         assert (c.rank_weight, c.demo_log_pi_floor, c.drop_terminated_demos) == (0.0, None, True)
