@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 
 from irl_gan.errors import UserError
+from irl_gan.reward import cost_name
 
 # Panels of learning curves: (title, [(metrics column, label)]).
 PANELS = [
@@ -133,7 +134,7 @@ def build_report(run: Path, video: Path | None = None, scores=None) -> str:
         if "plane_pearson" in r:
             pairs.append(("Pearson over the plane, at rest", _fmt(r["plane_pearson"])))
         pairs.append(("Pearson per source", ", ".join(f"{k} {_fmt(v)}" for k, v in r["per_source_pearson"].items())))
-        which = "" if r.get("cost", "final") == "final" else f" ({_cost_name(r.get('cost'))})"
+        which = f" ({cost_name(r.get('cost'))})"
         parts += [f"<h3>on {html.escape(r['task'])}{which}</h3>", _table(pairs)]
         for name in ("scatter.png", "heatmap.png"):
             if (path.parent / name).is_file():
@@ -149,7 +150,7 @@ def build_report(run: Path, video: Path | None = None, scores=None) -> str:
         for path in retrains:
             r = yaml.safe_load(path.read_text())
             norm = f"{r['normalised_mean']:.3f}" if "normalised_mean" in r else "n/a"
-            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{_cost_name(r.get('cost'))}</td><td>{r['generator']}</td><td>{r['seed']}</td><td>{int(r['steps']):,}</td>"
+            body += (f"<tr><td>{html.escape(r['task'])}</td><td>{cost_name(r.get('cost'))}</td><td>{r['generator']}</td><td>{r['seed']}</td><td>{int(r['steps']):,}</td>"
                      f"<td>{r['return_mean']:.1f} ± {r['return_std']:.1f}</td><td>{norm}</td></tr>")
         parts.append(f"<table>{head}{body}</table>")
 
@@ -193,9 +194,3 @@ def render_policy(run: Path, spec, path: Path, steps: int = 300, seed: int = 0) 
     finally:
         env.close()
     return path
-
-
-def _cost_name(which) -> str:
-    """How a report names ``--cost which``."""
-    which = str(which or "final")
-    return {"final": "final", "average": "mean of snapshots"}.get(which, f"snapshot at env step {which}")

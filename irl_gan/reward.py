@@ -46,6 +46,18 @@ def run_cost(run: Path, which: str = "final") -> Path:
     return run / "cost.pt"
 
 
+def default_cost(run: Path) -> str:
+    """What ``--cost`` means when it is not given: ``average`` where the run kept snapshots, else
+    ``final``."""
+    return "average" if any((run / COST_HISTORY).glob("cost-*.pt")) else "final"
+
+
+def cost_name(which: str | None) -> str:
+    """How output names ``--cost which``."""
+    which = str(which or "final")
+    return {"final": "final cost", "average": "mean of the cost snapshots"}.get(which, f"cost snapshot at env step {which}")
+
+
 def cost_label(which: str) -> str:
     """The suffix of an output folder for ``--cost which``: none for the final cost."""
     return "" if which == "final" else "-average" if which == "average" else f"-at{int(which)}"

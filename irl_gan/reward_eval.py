@@ -190,12 +190,13 @@ def held_out_transitions(spec: TaskSpec, run: Path, episodes: int, seed: int, pr
 
 
 def evaluate_reward(run: Path, spec: TaskSpec, episodes: int = 4, seed: int = 2_000_000, out: Path | None = None, progress: bool = True,
-                    which: str = "final", agent: str | Path | None = None) -> dict:
-    """Correlations and EPIC of ``run``'s learned reward (``which``: its final cost, or the mean
-    of its snapshots) against ``spec``'s true reward, with a scatter plot (and a heat-map on
-    tasks over a plane) written to ``out``."""
-    from irl_gan.reward import LearnedReward, run_cost
+                    which: str | None = None, agent: str | Path | None = None) -> dict:
+    """Correlations and EPIC of ``run``'s learned reward (``which``: its final cost, the mean of its
+    snapshots, or one snapshot; by default the mean where it kept any) against ``spec``'s true
+    reward, with a scatter plot (and a heat-map on tasks over a plane) written to ``out``."""
+    from irl_gan.reward import LearnedReward, default_cost, run_cost
 
+    which = which or default_cost(run)
     learned = LearnedReward.for_task(run_cost(run, which), spec)
     t = held_out_transitions(spec, run, episodes, seed, progress, agent)
     r_hat = learned(t.obs, t.acts, t.next_obs, t.terminated)

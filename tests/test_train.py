@@ -571,6 +571,7 @@ def test_retrain_trains_a_fresh_agent_on_the_frozen_learned_reward(tmp_path, set
     summary = yaml.safe_load((run / "retrain-pendulum-ppo-s0" / "retrain.yaml").read_text())
     assert summary["task"] == "pendulum" and summary["episodes"] == 2 and np.isfinite(summary["normalised_mean"])
     assert "normalised" in stdout and not (run / "retrain-pendulum-ppo-s0" / "cost.pt").exists()
+    assert summary["cost"] == "final" and "final reward" in stdout  # a run this short kept no snapshots: its final cost, said so
     # The default directory names the seed the run has, also when --config sets it.
     seeded = tiny_config(tmp_path / "seeded.yaml", seed=3)
     assert cli("retrain", run, "--steps", 64, "--config", seeded, "--episodes", 1, "--no-progress")[0] == 0
@@ -713,6 +714,11 @@ def test_cost_snapshots_and_a_retrain_on_their_mean(tmp_path, setup, cli):
     code, stdout, err = cli("eval-reward", run, "--cost", "average", "--episodes", 1, "--no-progress")
     assert code == 0, err
     assert yaml.safe_load((run / "reward-eval-pendulum-average" / "reward_eval.yaml").read_text())["cost"] == "average"
+    # --cost left out: the mean, since the run kept snapshots
+    code, stdout, err = cli("retrain", run, "--steps", 128, "--config", config, "--episodes", 1, "--no-progress", "--out", tmp_path / "by-default")
+    assert code == 0, err
+    assert yaml.safe_load((tmp_path / "by-default" / "config.yaml").read_text())["reward"] == str((run / "cost_history").resolve())
+    assert "averaged reward" in stdout
 
     # one snapshot, named by its env step: the cost of that moment of the game
     code, stdout, err = cli("retrain", run, "--cost", "256", "--steps", 128, "--config", config, "--episodes", 1, "--no-progress")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Do the default recipe's rewards train a fresh agent? For each task and seed, `irl-gan retrain` at its
-# defaults (the task's generator and budget) on the final cost of bench-default's cell TASK-default-sS
-# (one reward per seed, no snapshot chosen), then the table retrain.md here.
+# defaults (the task's generator and budget; the mean of the cell's cost snapshots, or its final cost
+# where it kept none) on bench-default's cell TASK-default-sS (one reward per seed, no snapshot
+# chosen), then the table retrain.md here.
 #   bash experiments/default-recipe/retrain.sh [TASK ...]    (default: halfcheetah hopper walker2d)
 # A finished retrain is not run again, a stopped one resumes; a cell not finished is skipped.
 set -e

@@ -20,11 +20,13 @@ def last_evaluations(run: Path, n: int = 3) -> list[float]:
 
 
 def main(dirs: list[str]) -> int:
+    from irl_gan.reward import cost_name
+
     print("# Fresh agents on learned rewards\n")
     print("Each row: an agent trained by `irl-gan retrain` on a run's learned reward alone (it never sees the true reward);")
     print("final: its evaluation in retrain.yaml (deterministic episodes from seed 500,000); last 3: its periodic evaluations.\n")
-    print("| task | seed | reward (the final cost of) | generator, env steps | final, normalised (episodes) | last 3 evaluations | their mean |")
-    print("|---|---|---|---|---|---|---|")
+    print("| task | seed | the run | its cost | generator, env steps | final, normalised (episodes) | last 3 evaluations | their mean |")
+    print("|---|---|---|---|---|---|---|---|")
     for d in map(Path, dirs):
         if not (d / "retrain.yaml").is_file():
             print(f"{d}: no retrain.yaml (not finished)", file=sys.stderr)
@@ -33,7 +35,7 @@ def main(dirs: list[str]) -> int:
         last = last_evaluations(d)
         final = f"{s['normalised_mean']:.3f} ({s['episodes']})" if "normalised_mean" in s else f"return {s['return_mean']:.1f} ({s['episodes']})"
         mean = f"{sum(last) / len(last):.3f}" if last else "-"
-        print(f"| {s['task']} | {s['seed']} | `{s['source_run']}` | {s['generator']}, {s['steps']:,} | {final} | {', '.join(f'{v:.2f}' for v in last)} | {mean} |")
+        print(f"| {s['task']} | {s['seed']} | `{s['source_run']}` | {cost_name(s.get('cost'))} | {s['generator']}, {s['steps']:,} | {final} | {', '.join(f'{v:.2f}' for v in last)} | {mean} |")
     return 0
 
 

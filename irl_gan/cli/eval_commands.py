@@ -43,8 +43,8 @@ def eval_policy(agent, task, episodes, seed, stochastic, video, video_episodes, 
 @click.option("--task", default=None, help="Task to judge the reward on (a transfer task, say) [default: the run's own].")
 @click.option("--episodes", type=click.IntRange(min=1), default=4, show_default=True, help="Held-out episodes from each policy (expert, noisy expert, learned, random).")
 @click.option("--seed", type=click.IntRange(min=0), default=2_000_000, show_default=True, help="Seed of the first held-out episode.")
-@click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
-              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/), or the snapshot taken at env step STEP.")
+@click.option("--cost", "which", default=None, metavar="final|average|STEP",
+              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/), or the snapshot taken at env step STEP [default: average, or final for a run that kept no snapshots].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Where the plots and reward_eval.yaml go [default: RUN/reward-eval-TASK, with -average or -atSTEP for --cost].")
 @click.option("--agent", default=None, help="Expert whose transitions join the held-out set (agent directory, SB3 .zip or module:function) [default: the task's shipped expert, if any].")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bars.")
@@ -59,18 +59,19 @@ def eval_reward(run, task, episodes, seed, which, out, agent, no_progress) -> No
     import yaml
 
     from irl_gan.io import atomic_write_text
-    from irl_gan.reward import cost_label, run_cost
+    from irl_gan.reward import cost_label, cost_name, default_cost, run_cost
     from irl_gan.reward_eval import evaluate_reward
     from irl_gan.tasks import load_spec
 
     spec = load_spec(task or run_config(run).get("task", ""))
+    which = which or default_cost(run)
     run_cost(run, which)  # a bad --cost fails before any rollout
     out = out or run / f"reward-eval-{spec.task}{cost_label(which)}"
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a directory for the plots and reward_eval.yaml")
     r = evaluate_reward(run, spec, episodes, seed, out, progress=not no_progress, which=which, agent=agent)
     atomic_write_text(out / "reward_eval.yaml", yaml.safe_dump(r, sort_keys=False))
-    click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())})")
+    click.echo(f"{spec.task}: {r['transitions']} held-out transitions ({', '.join(f'{k} {v}' for k, v in r['sources'].items())}), reward: {cost_name(which)}")
     click.echo(f"  expert: {r['expert_agent']}" if r["expert_agent"] else "  expert: none found, its transitions are left out (pass --agent to include them)")
     click.echo(f"  Pearson {r['pearson']:.3f}   Spearman {r['spearman']:.3f}")
     if r["epic"] is not None and r["epic"] != r["epic"]:

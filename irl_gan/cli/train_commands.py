@@ -118,8 +118,8 @@ def run_training(spec, out: Path, config_files: tuple[Path, ...], flags: dict, r
 @click.option("--generator", type=click.Choice(["ppo", "sac"]), default=None, help="Policy optimiser [default: the task's, ppo].")
 @click.option("--steps", type=int, default=None, help="Env steps [default: the task's].")
 @click.option("--seed", type=int, default=None)
-@click.option("--cost", "which", default="final", show_default=True, metavar="final|average|STEP",
-              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/, from training with cost_history_every > 0), or the snapshot taken at env step STEP.")
+@click.option("--cost", "which", default=None, metavar="final|average|STEP",
+              help="The run's last cost (cost.pt), the mean of its snapshots (cost_history/), or the snapshot taken at env step STEP [default: average, or final for a run that kept no snapshots].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run directory [default: RUN/retrain-TASK-GENERATOR-sSEED, with -average or -atSTEP for --cost].")
 @click.option("--config", "config_files", type=click.Path(path_type=Path), multiple=True, help="YAML of TrainConfig settings; repeat it to layer files in order (flags override them).")
 @click.option("--episodes", type=click.IntRange(min=1), default=20, show_default=True, help="Deterministic episodes for the final evaluation.")
@@ -139,12 +139,13 @@ def retrain(run, task, generator, steps, seed, which, out, config_files, episode
     from irl_gan.agents import load_policy
     from irl_gan.evaluation import evaluate_policy
     from irl_gan.io import atomic_write_text
-    from irl_gan.reward import cost_label, run_cost
+    from irl_gan.reward import cost_label, cost_name, default_cost, run_cost
     from irl_gan.tasks import load_spec
 
     saved = run / "config.yaml"
     if not (run / "cost.pt").is_file() or not saved.is_file():
         raise UserError(f"{run}: not a training run with a learned cost (no cost.pt and config.yaml); give a directory written by irl-gan train")
+    which = which or default_cost(run)
     cost = run_cost(run, which)
     source = yaml.safe_load(saved.read_text()) or {}
     spec = load_spec(task or source.get("task", ""))
@@ -164,7 +165,7 @@ def retrain(run, task, generator, steps, seed, which, out, config_files, episode
     result = evaluate_policy(spec, load_policy(out), episodes, seed=500_000, progress=not no_progress)
     summary = {"source_run": str(run), "source_task": source.get("task"), "cost": which, "shaped": bool(shaped), "task": spec.task, "generator": config.generator,
                "steps": config.steps, "seed": config.seed, "episodes": episodes, "return_mean": result["mean"], "return_std": result["std"]}
-    kind = {"final": "", "average": "averaged "}.get(which, f"env step {which}'s ")
+    kind = {"final": "final ", "average": "averaged "}.get(which, f"env step {which}'s ")
     line = f"retrained on {run}'s {kind}{'shaped ' if shaped else ''}reward, {spec.task} {config.generator} {config.steps} steps: true return {result['mean']:.1f} +- {result['std']:.1f}"
     if "normalised_mean" in result:
         summary["normalised_mean"] = result["normalised_mean"]
