@@ -11,18 +11,22 @@ the true normalised return of those stochastic episodes.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reward-retrain"))
+from retrain_gap import source_run  # noqa: E402
+
 
 def split(reward, alpha: float, spec, run: Path, episodes: int) -> dict:
-    from irl_gan.agents import OBS_NORM_FILE, ObsNorm, _load_sb3
+    from irl_gan.agents import load_policy
 
-    model = _load_sb3(run / "policy.zip")
-    norm = ObsNorm.load(run / OBS_NORM_FILE)
+    policy = load_policy(run)
+    model, norm = policy.model, policy.obs_norm
     env = spec.make_env()
     low, high = env.action_space.low, env.action_space.high
     cost, ent, ret = [], [], []
@@ -57,8 +61,7 @@ def main() -> None:
     p.add_argument("policies", type=Path, nargs="+")
     p.add_argument("--episodes", type=int, default=2)
     a = p.parse_args()
-    source = a.reward.parent if a.reward.name == "cost_history" or a.reward.suffix == ".pt" else a.reward
-    config = yaml.safe_load((source / "config.yaml").read_text())
+    config = yaml.safe_load((source_run(a.reward) / "config.yaml").read_text())
     spec = load_spec(config["task"])
     reward = LearnedReward.for_task(a.reward, spec)
     print(f"reward {a.reward} (α = {config['temperature']}), per step, stochastic episodes:")
